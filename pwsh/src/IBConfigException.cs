@@ -1,0 +1,48 @@
+using System;
+using System.Management.Automation;
+using PoshIBWAPI.Config.Native;
+
+namespace PoshIBWAPI.Config
+{
+    /// <summary>
+    /// A failure reported by the native core, with the reason a script can
+    /// act on and the PowerShell error category that fits it.
+    /// </summary>
+    public sealed class IBConfigException : Exception
+    {
+        internal IBConfigException(IbStatus status, string message)
+            : base(message)
+        {
+            Status = status;
+        }
+
+        /// <summary>Gets the core's status code (see docs/ABI.md).</summary>
+        internal IbStatus Status { get; }
+
+        /// <summary>Gets a stable PascalCase reason, the first part of the error ID.</summary>
+        public string Reason => Status switch
+        {
+            IbStatus.InvalidVersion => "InvalidWAPIVersion",
+            IbStatus.ReservedName => "ReservedProfileName",
+            IbStatus.ProfileNotFound => "ProfileNotFound",
+            IbStatus.NoCurrentProfile => "NoCurrentProfile",
+            IbStatus.MissingField => "MissingProfileField",
+            IbStatus.ReadOnlyStore => "EnvironmentProfileActive",
+            IbStatus.FileIo => "ConfigFileError",
+            IbStatus.Panic => "NativeCorePanic",
+            IbStatus.Internal => "NativeCoreInternalError",
+            _ => "InvalidArgument",
+        };
+
+        /// <summary>Gets the PowerShell category that fits the failure.</summary>
+        public ErrorCategory Category => Status switch
+        {
+            IbStatus.ProfileNotFound => ErrorCategory.ObjectNotFound,
+            IbStatus.ReadOnlyStore => ErrorCategory.InvalidOperation,
+            IbStatus.FileIo => ErrorCategory.WriteError,
+            IbStatus.Panic => ErrorCategory.NotSpecified,
+            IbStatus.Internal => ErrorCategory.NotSpecified,
+            _ => ErrorCategory.InvalidArgument,
+        };
+    }
+}

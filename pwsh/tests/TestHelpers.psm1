@@ -1,0 +1,125 @@
+# Helpers for the Pester tests: every case runs in a fresh pwsh process with
+# its own throwaway HOME and no IBWAPI_* variables unless the case sets them,
+# because the module decides its store once, at import.
+
+$script:ModulePath = $env:IBCONFIG_TEST_MODULE
+$script:FixtureDir = Join-Path $PSScriptRoot '../../tests/fixtures'
+
+function New-TestHome {
+    <# A new empty folder to use as HOME. #>
+    $path = Join-Path ([IO.Path]::GetTempPath()) ('ibconfig-test-' + [guid]::NewGuid())
+    New-Item -ItemType Directory -Path $path | Out-Null
+    $path
+}
+
+function Get-ConfigPath {
+    <# Where the module keeps posh-ibwapi.json for a given HOME on Linux. #>
+    param([Parameter(Mandatory)] [string] $HomeDir)
+    Join-Path $HomeDir '.config/posh-ibwapi.json'
+}
+
+function Copy-Fixture {
+    <# Puts a fixture file in place as the config file of HomeDir. #>
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string] $HomeDir)
+    $target = Get-ConfigPath $HomeDir
+    New-Item -ItemType Directory -Force -Path (Split-Path $target) | Out-Null
+    Copy-Item (Join-Path $script:FixtureDir $Name) $target
+    $target
+}
+
+function Get-FixturePath {
+    param([Parameter(Mandatory)] [string] $Name)
+    Join-Path $script:FixtureDir $Name
+}
+
+function Invoke-FreshPwsh {
+    <#
+    Runs Script in a new pwsh process and returns what happened:
+    ImportWarnings, ImportErrors (FQID|message), Output, Warnings, Errors,
+    Verbose and Terminating (an object with Id, Category, Message, Target).
+    The module is imported first unless -NoImport; Script runs after it in
+    the same scope, so it can use anything the import defined.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [string] $HomeDir = (New-TestHome),
+        [hashtable] $Environment = @{},
+        [switch] $NoImport,
+        [string] $ImportArguments = ''
+    )
+
+    $work = New-TestHome
+    $resultPath = Join-Path $work 'result.xml'
+    $scriptPath = Join-Path $work 'case.ps1'
+    $import = if ($NoImport) { '' } else {
+        "Import-Module '$($script:ModulePath)' $ImportArguments 3>&1 2>&1 4>&1 |" +
+        ' ForEach-Object { $imported.Add($_) }'
+    }
+    $body = @"
+`$ErrorActionPreference = 'Continue'
+`$imported = [Collections.Generic.List[object]]::new()
+`$streamed = [Collections.Generic.List[object]]::new()
+`$terminating = `$null
+$import
+try {
+    & { $Script } 2>&1 3>&1 4>&1 | ForEach-Object { `$streamed.Add(`$_) }
+} catch {
+    `$terminating = [pscustomobject]@{
+        Id = `$_.FullyQualifiedErrorId; Category = "`$(`$_.CategoryInfo.Category)"
+        Message = `$_.Exception.Message; Target = `$_.TargetObject
+        ExceptionType = `$_.Exception.GetType().FullName
+    }
+}
+function Split-Stream(`$items) {
+    `$r = @{ Output = @(); Warnings = @(); Errors = @(); Verbose = @() }
+    foreach (`$i in `$items) {
+        if (`$i -is [Management.Automation.WarningRecord]) { `$r.Warnings += `$i.Message }
+        elseif (`$i -is [Management.Automation.VerboseRecord]) { `$r.Verbose += `$i.Message }
+        elseif (`$i -is [Management.Automation.ErrorRecord]) {
+            `$r.Errors += [pscustomobject]@{
+                Id = `$i.FullyQualifiedErrorId; Category = "`$(`$i.CategoryInfo.Category)"
+                Message = `$i.Exception.Message; Target = `$i.TargetObject
+            }
+        }
+        else { `$r.Output += `$i }
+    }
+    `$r
+}
+`$i = Split-Stream `$imported
+`$b = Split-Stream `$streamed
+[pscustomobject]@{
+    ImportWarnings = `$i.Warnings; ImportErrors = `$i.Errors; ImportVerbose = `$i.Verbose
+    Output = `$b.Output; Warnings = `$b.Warnings; Errors = `$b.Errors; Verbose = `$b.Verbose
+    Terminating = `$terminating
+} | Export-Clixml -Path '$resultPath' -Depth 6
+"@
+    Set-Content -Path $scriptPath -Value $body -Encoding utf8
+
+    $pwshDll = [Reflection.Assembly]::GetEntryAssembly().Location
+    $start = [Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+    foreach ($a in @($pwshDll, '-NoProfile', '-NonInteractive', '-File', $scriptPath)) {
+        $start.ArgumentList.Add($a)
+    }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    foreach ($name in @($start.Environment.Keys)) {
+        if ($name -like 'IBWAPI_*') { $start.Environment.Remove($name) | Out-Null }
+    }
+    $start.Environment['HOME'] = $HomeDir
+    foreach ($name in $Environment.Keys) { $start.Environment[$name] = $Environment[$name] }
+
+    $process = [Diagnostics.Process]::Start($start)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEnd()
+    $process.WaitForExit()
+    if (-not (Test-Path $resultPath)) {
+        throw "The child pwsh wrote no result (exit $($process.ExitCode)).`n$($stdout.Result)`n$stderr"
+    }
+    $result = Import-Clixml $resultPath
+    Remove-Item -Recurse -Force $work
+    $result | Add-Member -NotePropertyName HomeDir -NotePropertyValue $HomeDir -PassThru
+}
+
+Export-ModuleMember -Function New-TestHome, Get-ConfigPath, Copy-Fixture, Get-FixturePath,
+    Invoke-FreshPwsh

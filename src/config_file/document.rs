@@ -1,0 +1,404 @@
+//! The JSON document of `posh-ibwapi.json`, read and written as 4.x does.
+//!
+//! Reading is lenient like PowerShell 7's `ConvertFrom-Json`: a UTF-8 byte
+//! order mark, CRLF line ends, comments and trailing commas are accepted,
+//! and member names match without regard to ASCII letter case. `null`
+//! counts as missing. A document that does not parse, or does not have the
+//! expected shape, or has two profiles whose names differ only in letter
+//! case, is rejected as a whole with a description of the problem.
+//!
+//! Writing produces what PowerShell 7's `ConvertTo-Json` wrote for 4.x (see
+//! [`super::json_writer`]).
+
+use std::fmt;
+use std::io;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json_lenient::{Map, Value};
+use zeroize::Zeroizing;
+
+use super::json_writer::{write_document, Node};
+use super::password::{self, ReadError, StoredPassword};
+use crate::profile::{Credential, Profile, UnreadableCredential};
+use crate::profiles::ProfileSet;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A parsed document: the profiles, and warnings about credentials that
+/// could not be read (each names its profile).
+pub struct Parsed {
+    /// The profiles and the current name.
+    pub profiles: ProfileSet,
+    /// One line per profile whose credential was dropped.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a config file's bytes.
+///
+/// # Errors
+///
+/// A one-line description of why the file is not a usable config file.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let raw = parse_raw(bytes).map_err(|err| err.to_string())?;
+
+    let mut parsed = Parsed {
+        profiles: ProfileSet::new(),
+        warnings: Vec::new(),
+    };
+    parsed
+        .profiles
+        .set_current_name(optional_text(raw.current.as_ref(), "CurrentProfile")?);
+
+    for (name, value) in raw.profiles {
+        let (profile, warning) = read_profile(name, &value)?;
+        parsed.warnings.extend(warning);
+        parsed.profiles.try_push(profile).map_err(|collision| {
+            format!(
+                "the profile names '{}' and '{}' are the same when letter case is ignored",
+                collision.existing, collision.rejected
+            )
+        })?;
+    }
+    Ok(parsed)
+}
+
+/// The document for `profiles`, formatted as PowerShell 7 writes it.
+///
+/// # Errors
+///
+/// On Windows, the operating system's error when DPAPI fails to protect a
+/// password; never elsewhere.
+pub fn render(profiles: &ProfileSet) -> io::Result<Zeroizing<String>> {
+    let passwords = profiles
+        .iter()
+        .map(|profile| {
+            profile
+                .credential
+                .as_ref()
+                .map(|c| password::store(&c.password))
+        })
+        .map(Option::transpose)
+        .collect::<io::Result<Vec<_>>>()?;
+
+    let members = profiles
+        .iter()
+        .zip(&passwords)
+        .map(|(profile, stored)| {
+            (
+                profile.name.as_str(),
+                profile_node(profile, stored.as_ref()),
+            )
+        })
+        .collect();
+
+    let root = Node::Object(vec![
+        (
+            "CurrentProfile",
+            Node::String(profiles.current_name().unwrap_or("")),
+        ),
+        ("Profiles", Node::Object(members)),
+    ]);
+    Ok(write_document(&root))
+}
+
+fn profile_node<'a>(profile: &'a Profile, password: Option<&'a StoredPassword>) -> Node<'a> {
+    let mut members = vec![
+        ("WAPIHost", optional_node(profile.wapi_host.as_deref())),
+        (
+            "WAPIVersion",
+            optional_node(profile.wapi_version.as_deref()),
+        ),
+    ];
+
+    if let Some(credential) = credential_node(profile, password) {
+        members.push(("Credential", credential));
+    }
+
+    members.push((
+        "SkipCertificateCheck",
+        Node::Bool(profile.skip_certificate_check),
+    ));
+    members.push(("NoSession", Node::Bool(profile.no_session)));
+    Node::Object(members)
+}
+
+fn credential_node<'a>(
+    profile: &'a Profile,
+    password: Option<&'a StoredPassword>,
+) -> Option<Node<'a>> {
+    if let (Some(credential), Some(password)) = (&profile.credential, password) {
+        let mut members = vec![
+            ("Username", Node::String(&credential.username)),
+            ("Password", Node::String(&password.text)),
+        ];
+        if password.is_base64 {
+            members.push(("IsBase64", Node::Bool(true)));
+        }
+        return Some(Node::Object(members));
+    }
+
+    let kept = profile.unreadable_credential.as_ref()?;
+    Some(Node::from_value(&kept.json))
+}
+
+fn optional_node(text: Option<&str>) -> Node<'_> {
+    text.map_or(Node::Null, Node::String)
+}
+
+fn read_profile(name: String, value: &Value) -> Result<(Profile, Option<String>), String> {
+    let empty = Map::new();
+    let fields = match value {
+        Value::Object(fields) => fields,
+        Value::Null => &empty,
+        _ => return Err(format!("profile '{name}' is not a JSON object")),
+    };
+
+    let context = |field: &str| format!("profile '{name}': {field}");
+    let wapi_host = optional_text(member(fields, "WAPIHost"), &context("WAPIHost"))?;
+    let wapi_version = optional_text(member(fields, "WAPIVersion"), &context("WAPIVersion"))?;
+    let credential = member(fields, "Credential");
+    if credential.is_some_and(|value| !value.is_object()) {
+        return Err(context("Credential is not a JSON object"));
+    }
+
+    let mut profile = Profile::new(name);
+    profile.wapi_host = wapi_host;
+    profile.wapi_version = wapi_version;
+    profile.skip_certificate_check = is_true(member(fields, "SkipCertificateCheck"));
+    profile.no_session = is_true(member(fields, "NoSession"));
+
+    let warning = credential.and_then(|credential| load_credential(&mut profile, credential));
+    Ok((profile, warning))
+}
+
+/// Reads the credential into `profile`; when it cannot be read, keeps it as
+/// it was and returns the warning to show.
+fn load_credential(profile: &mut Profile, json: &Value) -> Option<String> {
+    match decode_credential(json) {
+        Ok(credential) => {
+            profile.credential = Some(credential);
+            None
+        }
+        Err(problem) => {
+            profile.unreadable_credential = Some(UnreadableCredential { json: json.clone() });
+            Some(credential_warning(&profile.name, &problem))
+        }
+    }
+}
+
+enum CredentialProblem {
+    Missing(&'static str),
+    Password(ReadError),
+}
+
+fn decode_credential(json: &Value) -> Result<Credential, CredentialProblem> {
+    let text_member = |key| match member(json.as_object()?, key) {
+        Some(Value::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let username = text_member("Username").ok_or(CredentialProblem::Missing("Username"))?;
+    let stored = text_member("Password").ok_or(CredentialProblem::Missing("Password"))?;
+    let is_base64 = is_true(json.as_object().and_then(|o| member(o, "IsBase64")));
+
+    let password = password::read(stored, is_base64).map_err(CredentialProblem::Password)?;
+    Ok(Credential::new(username, password))
+}
+
+fn credential_warning(name: &str, problem: &CredentialProblem) -> String {
+    let quoted = powershell_quote(name);
+    let reset = format!(
+        "Set a new one with Set-IBConfig -ProfileName {quoted} -Credential (Get-Credential)."
+    );
+
+    match problem {
+        CredentialProblem::Password(ReadError::DpapiUnsupported) => format!(
+            "Profile {quoted}: its password is protected with Windows DPAPI and cannot be \
+             read on this platform; the file probably came from a Windows machine. The \
+             profile has no credential. {reset}"
+        ),
+        CredentialProblem::Password(ReadError::Undecodable(detail)) => format!(
+            "Profile {quoted}: the stored password could not be decoded ({detail}); the \
+             profile has no credential. {reset}"
+        ),
+        CredentialProblem::Missing(field) => format!(
+            "Profile {quoted}: the stored credential has no {field}; the profile has no \
+             credential. {reset}"
+        ),
+    }
+}
+
+/// `name` as a PowerShell single-quoted string (quote characters doubled).
+fn powershell_quote(name: &str) -> String {
+    let mut quoted = String::with_capacity(name.len() + 2);
+
+    quoted.push('\'');
+    for c in name.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            quoted.push(c);
+        }
+        quoted.push(c);
+    }
+    quoted.push('\'');
+    quoted
+}
+
+/// The member called `key` (ASCII letter case ignored); `null` is missing.
+fn member<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    object
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(key))
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_null())
+}
+
+fn is_true(value: Option<&Value>) -> bool {
+    matches!(value, Some(Value::Bool(true)))
+}
+
+fn optional_text(value: Option<&Value>, what: &str) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(Value::Number(number)) => Ok(Some(number.to_string())),
+        Some(_) => Err(format!("{what} is not a string")),
+    }
+}
+
+/// The top level of the document, with the profiles in file order and
+/// duplicates kept so that they can be reported.
+struct RawDocument {
+    current: Option<Value>,
+    profiles: Vec<(String, Value)>,
+}
+
+fn parse_raw(bytes: &[u8]) -> serde_json_lenient::Result<RawDocument> {
+    let mut deserializer = serde_json_lenient::Deserializer::from_slice(bytes);
+    deserializer.set_allow_comments(true);
+    deserializer.set_ignore_trailing_commas(true);
+
+    let raw = RawDocument::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(raw)
+}
+
+impl<'de> Deserialize<'de> for RawDocument {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(DocumentVisitor)
+    }
+}
+
+struct DocumentVisitor;
+
+impl<'de> Visitor<'de> for DocumentVisitor {
+    type Value = RawDocument;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object with CurrentProfile and Profiles")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDocument, A::Error> {
+        let mut current = None;
+        let mut profiles = None;
+
+        while let Some(key) = map.next_key::<String>()? {
+            if key.eq_ignore_ascii_case("CurrentProfile") {
+                set_once(&mut current, map.next_value::<Value>()?, &key)?;
+            } else if key.eq_ignore_ascii_case("Profiles") {
+                let members = map.next_value::<Option<OrderedMembers>>()?;
+                set_once(&mut profiles, members.unwrap_or_default().0, &key)?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+
+        Ok(RawDocument {
+            current,
+            profiles: profiles.unwrap_or_default(),
+        })
+    }
+}
+
+fn set_once<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &str) -> Result<(), E> {
+    if slot.replace(value).is_some() {
+        return Err(E::custom(format!("the member {key} appears twice")));
+    }
+    Ok(())
+}
+
+/// A JSON object's members in file order, duplicates included.
+#[derive(Default)]
+struct OrderedMembers(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for OrderedMembers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = OrderedMembers;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("Profiles as a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedMembers, A::Error> {
+        let mut members = Vec::new();
+
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            members.push(entry);
+        }
+        Ok(OrderedMembers(members))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_trailing_commas_and_key_case_are_accepted() {
+        let text = br#"{
+            // written by hand
+            "currentprofile": "Lab",
+            "PROFILES": { "lab": { "wapihost": "h", "WAPIVersion": 2.5, }, },
+        }"#;
+
+        let parsed = parse(text).unwrap();
+
+        let lab = parsed.profiles.find("lab").unwrap();
+        assert_eq!(lab.wapi_host.as_deref(), Some("h"));
+        assert_eq!(lab.wapi_version.as_deref(), Some("2.5"));
+        assert_eq!(parsed.profiles.current_name(), Some("Lab"));
+    }
+
+    #[test]
+    fn names_differing_in_case_are_rejected() {
+        let error = parse(br#"{"Profiles": {"a": {}, "A": {}}}"#).err().unwrap();
+
+        assert!(error.contains("'a' and 'A'"), "{error}");
+    }
+
+    #[test]
+    fn a_top_level_that_is_not_an_object_is_rejected() {
+        assert!(parse(b"[1, 2]").is_err());
+        assert!(parse(b"").is_err());
+        assert!(parse(br#"{"Profiles": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn missing_and_null_members_are_fine() {
+        let parsed = parse(br#"{"CurrentProfile": null, "Profiles": {"x": null}}"#).unwrap();
+
+        assert_eq!(parsed.profiles.len(), 1);
+        assert_eq!(parsed.profiles.current_name(), None);
+    }
+
+    #[test]
+    fn quotes_in_names_are_doubled_in_the_advice() {
+        assert_eq!(powershell_quote("it's"), "'it''s'");
+    }
+}

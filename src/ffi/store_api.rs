@@ -1,0 +1,349 @@
+//! The `ib_store_*` exports.
+
+use std::cmp::Ordering;
+use std::ffi::c_void;
+use std::slice;
+use std::sync::{Arc, Mutex};
+
+use super::handles::Registry;
+use super::panic::{status_boundary, value_boundary};
+use super::profile_list::{issue_list, IbProfileList};
+use super::strings::{optional_secret, optional_str, optional_string, required_str};
+use super::types::{IbOpenOptions, IbProfileEdit, IbSetting, IbStatus, IbStr};
+use crate::collation::{Collation, DefaultCollation};
+use crate::error::Error;
+use crate::profile::Credential;
+use crate::profiles::ProfileEdit;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// An open profile store (opaque). Created by `ib_store_open`, freed by
+/// `ib_store_free`.
+pub struct IbStore {
+    store: Mutex<Store>,
+}
+
+static STORES: Registry<IbStore> = Registry::new("ib_store");
+
+/// A collation callback from C.
+struct CCollation {
+    callback: unsafe extern "C" fn(*mut c_void, IbStr, IbStr) -> i32,
+    context: *mut c_void,
+}
+
+// SAFETY: ib_open_options documents that the callback and its context may
+// be used from any thread that calls a store function.
+unsafe impl Send for CCollation {}
+
+impl Collation for CCollation {
+    fn compare(&self, a: &str, b: &str) -> Ordering {
+        // SAFETY: the caller registered a function of this signature; the
+        // two strings outlive the call.
+        let order =
+            unsafe { (self.callback)(self.context, IbStr::borrowed(a), IbStr::borrowed(b)) };
+        order.cmp(&0)
+    }
+}
+
+/// Decides where the profiles come from (the environment-variable profile,
+/// a vault, or the config file), loads them, and returns a store handle.
+///
+/// `options->settings` carries the `IBWAPI_*` environment variables and
+/// `config_path` by name (unknown names are ignored). Warnings found while
+/// loading (an unusable environment profile, a damaged file, unreadable
+/// passwords) and the choice made are emitted through the log callback
+/// during this call; a damaged file is not an error.
+///
+/// On `IB_OK`, `*store_out` receives a handle the caller owns and must
+/// release with `ib_store_free`; on error it is not written. The handle may
+/// be used from any thread; calls on one store are serialised.
+///
+/// Returns `IB_NULL_ARGUMENT` (NULL `options`, `store_out` or setting
+/// name), `IB_INVALID_UTF8`, `IB_INVALID_ARGUMENT` (non-NULL `host_vault`,
+/// or `config_path` missing when the file is needed).
+///
+/// # Safety
+///
+/// `options` must point at a valid `ib_open_options` whose `settings` array
+/// holds `settings_len` entries; `store_out` must be valid for writing.
+/// `collate` and `collate_context` must stay usable until the store is
+/// freed.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_open(
+    options: *const IbOpenOptions,
+    store_out: *mut *mut IbStore,
+) -> IbStatus {
+    status_boundary(|| {
+        let options = options.as_ref().ok_or_else(|| null("options"))?;
+        check_out(store_out, "store_out")?;
+
+        let store = Store::open(&settings_from(options)?, collation_from(options)?)?;
+
+        store_out.write(STORES.issue(IbStore {
+            store: Mutex::new(store),
+        }));
+        Ok(())
+    })
+}
+
+/// Closes a store. NULL, unknown and already freed handles are ignored.
+/// Profile lists obtained from the store stay valid.
+///
+/// # Safety
+///
+/// None beyond passing a pointer value; it is never dereferenced unless it
+/// is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_free(store: *mut IbStore) {
+    value_boundary((), || STORES.release(store));
+}
+
+/// Writes the store's kind to `*kind_out`: 0 = environment-variable
+/// profile, 1 = config file, 2 = vault. Not written on error.
+///
+/// Returns `IB_NULL_ARGUMENT` or `IB_INVALID_HANDLE` for a bad argument.
+///
+/// # Safety
+///
+/// `kind_out` must be valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_kind(store: *const IbStore, kind_out: *mut u32) -> IbStatus {
+    status_boundary(|| {
+        check_out(kind_out, "kind_out")?;
+
+        let kind = with_store(store, |store| Ok(store.kind()))?;
+        kind_out.write(kind as u32);
+        Ok(())
+    })
+}
+
+/// Get-IBConfig: the profile called `name` (letter case ignored), or the
+/// current profile when `name.ptr` is NULL.
+///
+/// On `IB_OK`, `*list_out` receives a new list of 0 or 1 profiles (0 when
+/// there is no such profile or no current one), owned by the caller and
+/// released with `ib_profile_list_free`. Not written on error.
+///
+/// Returns `IB_NULL_ARGUMENT`, `IB_INVALID_HANDLE`, `IB_INVALID_UTF8`, or
+/// `IB_INVALID_ARGUMENT` for a blank name.
+///
+/// # Safety
+///
+/// `name` must be a valid `ib_str`; `list_out` must be valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_get(
+    store: *mut IbStore,
+    name: IbStr,
+    list_out: *mut *mut IbProfileList,
+) -> IbStatus {
+    status_boundary(|| {
+        check_out(list_out, "list_out")?;
+        let name = optional_str(name, "name")?;
+
+        let list = with_store(store, |store| {
+            let found = store.get(name)?.cloned();
+            Ok(IbProfileList::from_store(store, found))
+        })?;
+        list_out.write(issue_list(list));
+        Ok(())
+    })
+}
+
+/// Get-IBConfig -List: every profile, sorted by name with the collation
+/// given at open time.
+///
+/// On `IB_OK`, `*list_out` receives a new list owned by the caller, released
+/// with `ib_profile_list_free`. Not written on error.
+///
+/// Returns `IB_NULL_ARGUMENT` or `IB_INVALID_HANDLE` for a bad argument.
+///
+/// # Safety
+///
+/// `list_out` must be valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_list(
+    store: *mut IbStore,
+    list_out: *mut *mut IbProfileList,
+) -> IbStatus {
+    status_boundary(|| {
+        check_out(list_out, "list_out")?;
+
+        let list = with_store(store, |store| {
+            let sorted: Vec<_> = store.list().into_iter().cloned().collect();
+            Ok(IbProfileList::from_store(store, sorted))
+        })?;
+        list_out.write(issue_list(list));
+        Ok(())
+    })
+}
+
+/// Set-IBConfig: creates or changes a profile and saves at once.
+///
+/// The password bytes are copied into memory that is wiped after use; the
+/// caller may wipe its own copy as soon as the call returns. Nothing
+/// changes on error.
+///
+/// Returns `IB_READ_ONLY_STORE` (environment profile), `IB_INVALID_ARGUMENT`
+/// (blank string, bad flag, user name without password or the reverse),
+/// `IB_RESERVED_NAME`, `IB_NO_CURRENT_PROFILE`, `IB_INVALID_VERSION`,
+/// `IB_MISSING_FIELD`, `IB_FILE_IO` (save failed), and the usual argument
+/// errors.
+///
+/// # Safety
+///
+/// `edit` must point at a valid `ib_profile_edit` whose strings are valid.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_set(
+    store: *mut IbStore,
+    edit: *const IbProfileEdit,
+) -> IbStatus {
+    status_boundary(|| {
+        let edit = edit.as_ref().ok_or_else(|| null("edit"))?;
+        let edit = edit_from(edit)?;
+
+        with_store(store, |store| store.set(edit))
+    })
+}
+
+/// Remove-IBConfig: removes the profile called `name` (letter case
+/// ignored), or the current profile when `name.ptr` is NULL, and saves at
+/// once. When it was current, the first remaining profile in sorted order
+/// becomes current. When no profile is left, the config file is deleted.
+///
+/// Returns `IB_READ_ONLY_STORE`, `IB_PROFILE_NOT_FOUND` (nothing removed),
+/// `IB_INVALID_ARGUMENT` (blank name), `IB_FILE_IO`, and the usual argument
+/// errors. Nothing changes on error.
+///
+/// # Safety
+///
+/// `name` must be a valid `ib_str`.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_remove(store: *mut IbStore, name: IbStr) -> IbStatus {
+    status_boundary(|| {
+        let name = optional_str(name, "name")?;
+
+        with_store(store, |store| store.remove(name))
+    })
+}
+
+/// Remove-IBConfig -AllProfiles: removes every profile and the current
+/// name, and deletes the config file.
+///
+/// Returns `IB_READ_ONLY_STORE`, `IB_FILE_IO`, `IB_NULL_ARGUMENT` or
+/// `IB_INVALID_HANDLE`. Nothing changes on error.
+///
+/// # Safety
+///
+/// None beyond passing a pointer value.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_remove_all(store: *mut IbStore) -> IbStatus {
+    status_boundary(|| with_store(store, Store::remove_all))
+}
+
+fn with_store<T>(
+    handle: *const IbStore,
+    body: impl FnOnce(&mut Store) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let handle: Arc<IbStore> = STORES.get(handle, "store")?;
+    let mut store = handle.store.lock().map_err(|_| Error::Internal {
+        detail: "the store is unusable after an earlier panic; close and reopen it".to_owned(),
+    })?;
+
+    body(&mut store)
+}
+
+fn null(argument: &str) -> Error {
+    Error::NullArgument {
+        argument: argument.to_owned(),
+    }
+}
+
+fn check_out<T>(out: *mut T, argument: &str) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(null(argument));
+    }
+    Ok(())
+}
+
+unsafe fn settings_from(options: &IbOpenOptions) -> Result<Settings, Error> {
+    let entries: &[IbSetting] = match (options.settings.is_null(), options.settings_len) {
+        (true, 0) => &[],
+        (true, _) => return Err(null("options.settings")),
+        (false, len) => slice::from_raw_parts(options.settings, len),
+    };
+
+    let mut settings = Settings::default();
+    for (index, entry) in entries.iter().enumerate() {
+        let name = required_str(entry.name, &format!("options.settings[{index}].name"))?;
+        let value = optional_str(entry.value, &format!("the value of setting {name}"))?;
+        settings.set(name, value);
+    }
+    Ok(settings)
+}
+
+fn collation_from(options: &IbOpenOptions) -> Result<Box<dyn Collation>, Error> {
+    if !options.host_vault.is_null() {
+        return Err(Error::invalid_argument(
+            "options.host_vault",
+            "reserved; must be NULL",
+        ));
+    }
+
+    Ok(match options.collate {
+        Some(callback) => Box::new(CCollation {
+            callback,
+            context: options.collate_context,
+        }),
+        None => Box::new(DefaultCollation),
+    })
+}
+
+unsafe fn edit_from(edit: &IbProfileEdit) -> Result<ProfileEdit, Error> {
+    Ok(ProfileEdit {
+        profile_name: optional_string(edit.profile_name, "edit.profile_name")?,
+        wapi_host: optional_string(edit.wapi_host, "edit.wapi_host")?,
+        wapi_version: optional_string(edit.wapi_version, "edit.wapi_version")?,
+        credential: credential_from(edit)?,
+        skip_certificate_check: flag_from(edit.skip_certificate_check, "skip_certificate_check")?,
+        no_session: flag_from(edit.no_session, "no_session")?,
+        new_name: optional_string(edit.new_name, "edit.new_name")?,
+        no_switch_profile: switch_from(edit.no_switch_profile)?,
+    })
+}
+
+unsafe fn credential_from(edit: &IbProfileEdit) -> Result<Option<Credential>, Error> {
+    let username = optional_string(edit.username, "edit.username")?;
+    let password = optional_secret(edit.password, "edit.password")?;
+
+    match (username, password) {
+        (None, None) => Ok(None),
+        (Some(username), Some(password)) => Ok(Some(Credential::new(username, password))),
+        _ => Err(Error::invalid_argument(
+            "edit.username/edit.password",
+            "give both the user name and the password, or neither",
+        )),
+    }
+}
+
+fn flag_from(value: i8, field: &str) -> Result<Option<bool>, Error> {
+    match value {
+        -1 => Ok(None),
+        0 => Ok(Some(false)),
+        1 => Ok(Some(true)),
+        _ => Err(Error::invalid_argument(
+            &format!("edit.{field}"),
+            "must be -1, 0 or 1",
+        )),
+    }
+}
+
+fn switch_from(value: u8) -> Result<bool, Error> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Error::invalid_argument(
+            "edit.no_switch_profile",
+            "must be 0 or 1",
+        )),
+    }
+}

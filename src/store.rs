@@ -1,0 +1,276 @@
+//! The profile store: where profiles come from, chosen once at open time,
+//! and the backend trait that file and vault storage implement.
+//!
+//! [`Store::open`] checks, in this order (BEHAVIOR.md A2), and takes the
+//! first that applies:
+//!
+//! 1. the environment-variable profile, when `IBWAPI_HOST` is not blank and
+//!    the other `IBWAPI_*` settings make a usable profile ([`env_profile`]);
+//! 2. a vault, when `IBWAPI_VAULT_NAME` is not blank ([`vault`]); when the
+//!    vault cannot be used, an error record says so and the file is used;
+//! 3. the config file at `config_path` ([`ConfigFile`]).
+//!
+//! Every change goes through [`Store::set`], [`Store::remove`] or
+//! [`Store::remove_all`]: it is applied in memory, saved at once, and undone
+//! in memory when the save fails.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::collation::Collation;
+use crate::config_file::ConfigFile;
+use crate::env_profile;
+use crate::error::Error;
+use crate::profile::{is_blank, Profile};
+use crate::profiles::{ProfileEdit, ProfileSet};
+use crate::settings::{Settings, CONFIG_PATH, VAULT_NAME};
+use crate::vault;
+
+/// Which kind of store is in use; the numbers are the C ABI's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum StoreKind {
+    /// The read-only environment-variable profile.
+    Environment = 0,
+    /// The config file.
+    File = 1,
+    /// A vault.
+    Vault = 2,
+}
+
+/// Where a writable store keeps its profiles.
+///
+/// The config file implements it now; vault backends will implement it
+/// later on top of [`vault::SecretVault`]. A backend loads its profiles when
+/// it is opened; afterwards the store calls [`Backend::save`] after each
+/// change with the complete new set, and the backend works out what to
+/// write (a vault writes only the secrets that changed and removes those of
+/// deleted profiles).
+pub trait Backend: Send + fmt::Debug {
+    /// The kind reported to the module.
+    fn kind(&self) -> StoreKind;
+
+    /// A phrase for log records, such as `the config file /home/u/x.json`.
+    fn describe(&self) -> String;
+
+    /// Persists `profiles`, which is the whole new state; an empty set
+    /// removes everything stored.
+    ///
+    /// # Errors
+    ///
+    /// Whatever prevented the save; the store then restores its previous
+    /// state in memory. A backend should leave its storage unchanged on
+    /// error as far as it can.
+    fn save(&mut self, profiles: &ProfileSet) -> Result<(), Error>;
+}
+
+/// An open profile store.
+pub struct Store {
+    profiles: ProfileSet,
+    /// `None` for the environment-variable profile, which is read-only.
+    backend: Option<Box<dyn Backend>>,
+    collation: Box<dyn Collation>,
+}
+
+impl Store {
+    /// Chooses and loads the store described by `settings`.
+    ///
+    /// Import-time warnings (unusable environment profile, damaged file,
+    /// unreadable credentials) and the choice made are logged.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when the config file is needed and
+    /// `config_path` is missing or blank. A damaged file is not an error.
+    pub fn open(settings: &Settings, collation: Box<dyn Collation>) -> Result<Store, Error> {
+        if let Some(profile) = env_profile::from_settings(settings) {
+            log_environment_choice(&profile);
+            return Ok(Store::environment(profile, collation));
+        }
+
+        let (profiles, backend) = open_vault_or_file(settings)?;
+        Ok(Store {
+            profiles,
+            backend: Some(backend),
+            collation,
+        })
+    }
+
+    /// A read-only store holding only the environment-variable profile.
+    pub fn environment(profile: Profile, collation: Box<dyn Collation>) -> Store {
+        Store {
+            profiles: ProfileSet::single_current(profile),
+            backend: None,
+            collation,
+        }
+    }
+
+    /// Which kind of store this is.
+    pub fn kind(&self) -> StoreKind {
+        self.backend
+            .as_ref()
+            .map_or(StoreKind::Environment, |b| b.kind())
+    }
+
+    /// The profiles, in stored order.
+    pub fn profiles(&self) -> &ProfileSet {
+        &self.profiles
+    }
+
+    /// Get-IBConfig: the named profile, or the current one for `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a blank name.
+    pub fn get(&self, name: Option<&str>) -> Result<Option<&Profile>, Error> {
+        log::debug!("get: profile {}", describe_name(name));
+
+        if name.is_some_and(is_blank) {
+            return Err(Error::invalid_argument(
+                "ProfileName",
+                "the value is empty or whitespace",
+            ));
+        }
+        Ok(self.profiles.get(name))
+    }
+
+    /// Get-IBConfig -List: all profiles in collation order.
+    pub fn list(&mut self) -> Vec<&Profile> {
+        log::debug!("list: {} profile(s)", self.profiles.len());
+
+        self.profiles.sorted(&*self.collation)
+    }
+
+    /// Whether `name` is the current profile.
+    pub fn is_current(&self, name: &str) -> bool {
+        self.profiles.is_current(name)
+    }
+
+    /// Set-IBConfig (see [`ProfileSet::apply_edit`]), saved at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReadOnlyStore`] for the environment profile, the errors of
+    /// [`ProfileSet::apply_edit`], and the backend's error when the save
+    /// fails ([`Error::FileIo`] for the file). Nothing changes on error.
+    pub fn set(&mut self, edit: ProfileEdit) -> Result<(), Error> {
+        log::debug!(
+            "set: profile {}",
+            describe_name(edit.profile_name.as_deref())
+        );
+
+        self.change(|profiles, _| profiles.apply_edit(edit))
+    }
+
+    /// Remove-IBConfig (see [`ProfileSet::remove`]), saved at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReadOnlyStore`], the errors of [`ProfileSet::remove`], and
+    /// the backend's error when the save fails. Nothing changes on error.
+    pub fn remove(&mut self, name: Option<&str>) -> Result<(), Error> {
+        log::debug!("remove: profile {}", describe_name(name));
+
+        self.change(|profiles, collation| profiles.remove(name, collation))
+    }
+
+    /// Remove-IBConfig -AllProfiles: every profile and the current name go,
+    /// and the backend removes everything it stored.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReadOnlyStore`] and the backend's error when the removal
+    /// fails. Nothing changes on error.
+    pub fn remove_all(&mut self) -> Result<(), Error> {
+        log::debug!("remove all: {} profile(s)", self.profiles.len());
+
+        self.change(|profiles, _| {
+            profiles.clear();
+            Ok(())
+        })
+    }
+
+    /// Applies `edit` in memory, saves, and restores the old state when
+    /// either step fails.
+    fn change<F>(&mut self, edit: F) -> Result<(), Error>
+    where
+        F: FnOnce(&mut ProfileSet, &dyn Collation) -> Result<(), Error>,
+    {
+        let Some(backend) = self.backend.as_mut() else {
+            return Err(Error::ReadOnlyStore);
+        };
+        let before = self.profiles.clone();
+
+        let result =
+            edit(&mut self.profiles, &*self.collation).and_then(|()| backend.save(&self.profiles));
+        if result.is_err() {
+            self.profiles = before;
+        }
+        result
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("kind", &self.kind())
+            .field("profiles", &self.profiles.len())
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+fn describe_name(name: Option<&str>) -> String {
+    name.map_or("(current)".to_owned(), |name| format!("'{name}'"))
+}
+
+fn log_environment_choice(profile: &Profile) {
+    let user = profile
+        .credential
+        .as_ref()
+        .map_or("", |c| c.username.as_str());
+
+    log::info!(
+        "using the environment-variable profile ENV because IBWAPI_HOST is set: {user}@{}, \
+         WAPI version {}; saved profiles are not loaded and cannot be changed",
+        profile.wapi_host.as_deref().unwrap_or(""),
+        profile.wapi_version.as_deref().unwrap_or(""),
+    );
+}
+
+fn open_vault_or_file(settings: &Settings) -> Result<(ProfileSet, Box<dyn Backend>), Error> {
+    let config_path = config_path(settings)?;
+
+    let vault_name = settings
+        .vault_name
+        .as_deref()
+        .filter(|name| !is_blank(name));
+    let reason = match vault_name {
+        None => "IBWAPI_HOST and IBWAPI_VAULT_NAME are not set".to_owned(),
+        Some(name) => match vault::open(name, settings) {
+            Ok(opened) => return Ok(opened),
+            Err(unavailable) => {
+                log::error!(
+                    "{unavailable} ({VAULT_NAME} names the vault '{name}'); the profiles come \
+                     from the config file {} instead",
+                    config_path.display()
+                );
+                format!("the vault '{name}' cannot be used")
+            }
+        },
+    };
+
+    log::info!(
+        "using the config file {} because {reason}",
+        config_path.display()
+    );
+    let (file, profiles) = ConfigFile::open(config_path);
+    Ok((profiles, Box::new(file)))
+}
+
+fn config_path(settings: &Settings) -> Result<PathBuf, Error> {
+    let path = settings.config_path.clone();
+
+    path.filter(|path| !is_blank(&path.to_string_lossy()))
+        .ok_or_else(|| Error::invalid_argument(CONFIG_PATH, "the setting is missing or blank"))
+}
