@@ -50,7 +50,7 @@ namespace PoshIBWAPI.Config
         internal static IEnumerable<CompletionResult> Complete(IEnumerable<string> names, string word)
         {
             char quote = StartingQuote(word);
-            string prefix = quote == '\0' ? word : word.Substring(1);
+            string prefix = quote == '\0' ? word : Unquote(word);
             return names
                 .Where(n => n.StartsWith(prefix, StringComparison.CurrentCultureIgnoreCase))
                 .Select(n => new CompletionResult(Quote(n, quote), n, CompletionResultType.ParameterValue, n))
@@ -85,6 +85,19 @@ namespace PoshIBWAPI.Config
             }
 
             return '\0';
+        }
+
+        private static string Unquote(string word)
+        {
+            // PowerShell hands over an unfinished quoted word with its closing
+            // quote added: 'la becomes 'la'.
+            string inner = word.Substring(1);
+            if (inner.Length > 0 && (SingleQuotes + DoubleQuotes).IndexOf(inner[inner.Length - 1]) >= 0)
+            {
+                inner = inner.Substring(0, inner.Length - 1);
+            }
+
+            return inner;
         }
 
         private static bool NeedsQuotes(string name)

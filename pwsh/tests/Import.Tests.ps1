@@ -49,7 +49,7 @@ Describe 'The config file (A2.3)' {
         $r.ImportWarnings | ForEach-Object { $_ | Should -Match 'Windows' }
         $profiles = $r.Output | Where-Object ProfileName
         $profiles.ProfileName | Should -Be @('lab', 'prod')
-        $profiles.User | Should -BeNullOrEmpty
+        $profiles | ForEach-Object { $_.User | Should -BeNullOrEmpty }
         ($profiles | Where-Object ProfileName -EQ 'prod').WAPIHost | Should -Be 'gm.example.test'
         ($profiles | Where-Object ProfileName -EQ 'lab').WAPIVersion | Should -Be '2.5'
         ($r.Output | Where-Object Current).Current | Should -Be 'prod'

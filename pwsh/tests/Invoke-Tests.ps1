@@ -4,7 +4,7 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [string[]] $Tag,
-    [string] $FullNameFilter
+    [string[]] $FullNameFilter
 )
 $ErrorActionPreference = 'Stop'
 
@@ -16,8 +16,9 @@ $config = New-PesterConfiguration
 $config.Run.Path = $PSScriptRoot
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
-if ($Tag) { $config.Filter.Tag = $Tag }
-if ($FullNameFilter) { $config.Filter.FullName = $FullNameFilter }
+if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
+# From bash, several filters come as one comma-separated argument.
+if ($FullNameFilter) { $config.Filter.FullName = $FullNameFilter -split ',' }
 
 $result = Invoke-Pester -Configuration $config
 "$($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped"

@@ -78,10 +78,11 @@ Describe 'Loading the module' {
 
         $r = Invoke-FreshPwsh -HomeDir $homeDir -Script @"
             (Get-IBConfig -List | Measure-Object).Count
+            New-Item -ItemType Directory -Force '$(Split-Path $file)' | Out-Null
             Copy-Item '$(Get-FixturePath posh-ibwapi.ps7-linux.json)' '$file'
             Import-Module '$env:IBCONFIG_TEST_MODULE' -Force
             (Get-IBConfig -List | Measure-Object).Count
-            Remove-Item '$file'
+            Remove-Item -Force '$file'
             Remove-Module PoshIBWAPI.Config
             Import-Module '$env:IBCONFIG_TEST_MODULE'
             (Get-IBConfig -List | Measure-Object).Count
@@ -113,13 +114,19 @@ Describe 'Loading the module' {
 
 Describe 'Logging through the host' {
 
-    It 'says at import which store was chosen, with -Verbose' {
+    It 'says at import which store was chosen, with verbose output on' {
         $homeDir = New-TestHome
-        Copy-Fixture 'posh-ibwapi.ps7-linux.json' $homeDir | Out-Null
+        $file = Copy-Fixture 'posh-ibwapi.ps7-linux.json' $homeDir
 
-        $r = Invoke-FreshPwsh -HomeDir $homeDir -ImportArguments '-Verbose' -Script 'Get-IBConfig | Out-Null'
+        $r = Invoke-FreshPwsh -HomeDir $homeDir -NoImport -Script @"
+            # The module's scope sees the global preference, as for 4.x's own import verbose.
+            `$global:VerbosePreference = 'Continue'
+            Import-Module '$env:IBCONFIG_TEST_MODULE'
+"@
 
-        ($r.ImportVerbose -join "`n") | Should -Match 'posh-ibwapi\.json'
+        $chosen = $r.Verbose | Where-Object { $_ -like "*config file $file*" }
+        $chosen | Should -Not -BeNullOrEmpty
+        ($r.Verbose -join "`n") | Should -Match 'IBWAPI_HOST'
     }
 
     It 'never shows a password on any stream' {

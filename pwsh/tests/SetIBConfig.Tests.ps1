@@ -83,11 +83,11 @@ Describe 'Set-IBConfig' {
     }
 
     It 'needs <Missing> for a new profile, checked in order host, credential, version' -ForEach @(
-        @{ Missing = 'WAPIHost'; Args = '-WAPIVersion 2.1' }
-        @{ Missing = 'Credential'; Args = '-WAPIHost h -WAPIVersion 2.1' }
-        @{ Missing = 'WAPIVersion'; Args = '-WAPIHost h -Credential (New-Cred u p)' }
+        @{ Missing = 'WAPIHost'; Arguments = '-WAPIVersion 2.1' }
+        @{ Missing = 'Credential'; Arguments = '-WAPIHost h -WAPIVersion 2.1' }
+        @{ Missing = 'WAPIVersion'; Arguments = '-WAPIHost h -Credential (New-Cred u p)' }
     ) {
-        $r = Invoke-FreshPwsh -Script ($MakeCred + "Set-IBConfig -ProfileName new $Args")
+        $r = Invoke-FreshPwsh -Script ($MakeCred + "Set-IBConfig -ProfileName new $Arguments")
 
         $r.Terminating.Id | Should -BeLike 'MissingProfileField,*'
         $r.Terminating.Category | Should -Be 'InvalidArgument'
@@ -96,11 +96,11 @@ Describe 'Set-IBConfig' {
     }
 
     It 'rejects ENV as -<Param>' -ForEach @(
-        @{ Param = 'ProfileName'; Args = '-ProfileName ENV -WAPIHost h -WAPIVersion 2.1 -Credential (New-Cred u p)' }
-        @{ Param = 'ProfileName (any case)'; Args = '-ProfileName env -WAPIHost h -WAPIVersion 2.1 -Credential (New-Cred u p)' }
-        @{ Param = 'NewName'; Args = '-ProfileName a -WAPIHost h -WAPIVersion 2.1 -Credential (New-Cred u p) -NewName ENV' }
+        @{ Param = 'ProfileName'; Arguments = '-ProfileName ENV -WAPIHost h -WAPIVersion 2.1 -Credential (New-Cred u p)' }
+        @{ Param = 'ProfileName (any case)'; Arguments = '-ProfileName env -WAPIHost h -WAPIVersion 2.1 -Credential (New-Cred u p)' }
+        @{ Param = 'NewName'; Arguments = '-ProfileName a -WAPIHost h -WAPIVersion 2.1 -Credential (New-Cred u p) -NewName ENV' }
     ) {
-        $r = Invoke-FreshPwsh -Script ($MakeCred + "Set-IBConfig $Args")
+        $r = Invoke-FreshPwsh -Script ($MakeCred + "Set-IBConfig $Arguments")
 
         $r.Terminating.Id | Should -BeLike 'ReservedProfileName,*'
         $r.Terminating.Category | Should -Be 'InvalidArgument'
