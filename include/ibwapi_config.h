@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+// The reply to one host vault operation (opaque), owned by the core and
+// valid only while the callback that received it runs.
+typedef struct ib_host_reply ib_host_reply;
+
 // A snapshot of profiles (opaque), owned by the caller. Its passwords are
 // wiped when it is freed with `ib_profile_list_free`.
 typedef struct ib_profile_list ib_profile_list;
@@ -24,12 +28,6 @@ typedef struct ib_store ib_store;
 // are grouped by origin and never renumbered.
 typedef uint32_t ib_status;
 
-// Receives one log record: `level` is 1 = error, 2 = warn, 3 = info,
-// 4 = debug, 5 = trace; `msg` (UTF-8, `msg_len` bytes, not NUL-terminated)
-// is borrowed for the call only. Called on the thread whose `ib_` call
-// logs. It must not unwind (throw) across the call.
-typedef void (*ib_log_fn)(void *ctx, uint32_t level, const uint8_t *msg, size_t msg_len);
-
 // A UTF-8 string, not NUL-terminated, borrowed for the duration of a call
 // (inputs) or for the lifetime of the object it came from (outputs).
 // `ptr == NULL` means "absent" and then `len` must be 0; an empty string
@@ -40,6 +38,12 @@ typedef struct ib_str {
   // The number of bytes.
   size_t len;
 } ib_str;
+
+// Receives one log record: `level` is 1 = error, 2 = warn, 3 = info,
+// 4 = debug, 5 = trace; `msg` (UTF-8, `msg_len` bytes, not NUL-terminated)
+// is borrowed for the call only. Called on the thread whose `ib_` call
+// logs. It must not unwind (throw) across the call.
+typedef void (*ib_log_fn)(void *ctx, uint32_t level, const uint8_t *msg, size_t msg_len);
 
 // One profile of an `ib_profile_list`. Every pointer is borrowed from the
 // list and valid until `ib_profile_list_free`.
@@ -76,6 +80,34 @@ typedef struct ib_setting {
 // the thread that called it. It must not unwind (throw) across the call.
 typedef int32_t (*ib_collate_fn)(void *ctx, struct ib_str a, struct ib_str b);
 
+// Runs one SecretManagement operation for the core (docs/ABI.md, "Vaults"):
+// `op` 1 available, 2 unlock, 3 test, 4 list, 5 read, 6 write, 7 remove,
+// 8 describe; `vault` is the vault's name; `arg1` and `arg2` are as the
+// table in docs/ABI.md says (NULL when unused). The host answers through
+// `reply` with `ib_host_reply_add` and `ib_host_reply_fail`; `reply` is
+// valid only until the callback returns.
+//
+// Called only while an `ib_store_*` function runs, on the thread that
+// called it. The callback must not unwind (throw) into the core, and must
+// not call `ib_store_*` functions (they fail with `IB_INVALID_ARGUMENT`).
+// The unlock password (op 2, `arg1`) and the written value (op 6, `arg2`)
+// are secrets: the host must not log them or keep them.
+typedef void (*ib_host_vault_fn)(void *context,
+                                 uint32_t op,
+                                 struct ib_str vault,
+                                 struct ib_str arg1,
+                                 struct ib_str arg2,
+                                 struct ib_host_reply *reply);
+
+// The host's SecretManagement access, given in `ib_open_options`.
+typedef struct ib_host_vault {
+  // The operation callback; must not be NULL.
+  ib_host_vault_fn call;
+  // Passed to `call` as `context`; must stay valid until the store is
+  // freed, and usable from any thread that calls a store function.
+  void *context;
+} ib_host_vault;
+
 // What `ib_store_open` needs.
 typedef struct ib_open_options {
   // `settings_len` settings; may be NULL when `settings_len` is 0.
@@ -87,8 +119,12 @@ typedef struct ib_open_options {
   ib_collate_fn collate;
   // Passed to `collate` as `ctx`; must stay valid until the store is freed.
   void *collate_context;
-  // Reserved for SecretManagement callbacks; must be NULL.
-  const void *host_vault;
+  // The host's access to SecretManagement vaults; NULL when it offers
+  // none (then an `IBWAPI_VAULT_NAME` that is not a built-in vault falls
+  // back to the config file as if SecretManagement were not installed).
+  // The struct is copied during `ib_store_open`; its `call` and `context`
+  // must stay usable until the store is freed.
+  const struct ib_host_vault *host_vault;
 } ib_open_options;
 
 // The arguments of Set-IBConfig. A NULL string means "not given".
@@ -149,6 +185,28 @@ typedef struct ib_profile_edit {
 // The config file could not be read or written.
 #define IB_FILE_IO 3001
 
+// The vault cannot be used (SecretManagement not installed, unlock or
+// test failed, or it went away after the store was opened).
+#define IB_VAULT_UNAVAILABLE 4001
+
+// The vault needs a password: unlock it, or set IBWAPI_VAULT_PASS and
+// import the module again.
+#define IB_VAULT_LOCKED 4002
+
+// A vault write or removal failed; the message says which profiles are
+// out of step, if any, and what to do.
+#define IB_VAULT_WRITE_FAILED 4003
+
+// A secret name the vault would refuse; the message gives the rule.
+// Nothing was written.
+#define IB_VAULT_NAME_REFUSED 4004
+
+// The vault is read-only.
+#define IB_VAULT_READ_ONLY 4005
+
+// The secret name is held by a soft-deleted secret.
+#define IB_VAULT_NAME_BLOCKED 4006
+
 // A bug: a panic was caught at the boundary.
 #define IB_PANIC 9001
 
@@ -158,6 +216,37 @@ typedef struct ib_profile_edit {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Appends one result to the reply of the running host vault operation: a
+// secret name (list), the secret's value (read), or a fact (describe:
+// `module=<ModuleName>`, `param:<Key>=<Value>`). The bytes are copied
+// (a value into memory that is wiped after use).
+//
+// Returns `IB_INVALID_HANDLE` when `reply` is not the reply of a callback
+// that is still running, `IB_NULL_ARGUMENT` for a NULL `reply` or `item`,
+// `IB_INVALID_UTF8`. A NULL or non-UTF-8 item also makes the operation
+// fail, so that the core never goes on with a result missing.
+//
+// # Safety
+//
+// `item` must be a valid `ib_str`.
+ib_status ib_host_reply_add(struct ib_host_reply *reply, struct ib_str item);
+
+// Marks the running host vault operation as failed. `kind`: 1 failed,
+// 2 password required (locked), 3 not found, 4 SecretManagement not
+// installed. `message` is what the host saw (an error record's message;
+// NULL for none); bytes that are not UTF-8 are replaced. Items added to a
+// failed reply are ignored; a second failure keeps the first.
+//
+// Returns `IB_INVALID_HANDLE` when `reply` is not the reply of a callback
+// that is still running, `IB_NULL_ARGUMENT` for a NULL `reply`, and
+// `IB_INVALID_ARGUMENT` for an unknown `kind` (the operation then fails
+// all the same).
+//
+// # Safety
+//
+// `message` must be a valid `ib_str`.
+ib_status ib_host_reply_fail(struct ib_host_reply *reply, uint32_t kind, struct ib_str message);
 
 // Gives the message of the last failed `ib_` call on the calling thread.
 //
@@ -236,16 +325,24 @@ void ib_profile_list_free(struct ib_profile_list *list);
 // release with `ib_store_free`; on error it is not written. The handle may
 // be used from any thread; calls on one store are serialised.
 //
-// Returns `IB_NULL_ARGUMENT` (NULL `options`, `store_out` or setting
-// name), `IB_INVALID_UTF8`, `IB_INVALID_ARGUMENT` (non-NULL `host_vault`,
-// or `config_path` missing when the file is needed).
+// With a vault name (`IBWAPI_VAULT_NAME`) that is not a built-in vault,
+// the host vault's callback runs during this call to set the vault up and
+// load the profiles, and later during the calls that save. A vault that
+// cannot be set up is no error: an error record says why and the config
+// file is used instead.
+//
+// Returns `IB_NULL_ARGUMENT` (NULL `options`, `store_out`, setting name or
+// `host_vault->call`), `IB_INVALID_UTF8`, `IB_INVALID_ARGUMENT`
+// (`config_path` missing when the file is needed, or called from inside a
+// host vault callback).
 //
 // # Safety
 //
 // `options` must point at a valid `ib_open_options` whose `settings` array
-// holds `settings_len` entries; `store_out` must be valid for writing.
-// `collate` and `collate_context` must stay usable until the store is
-// freed.
+// holds `settings_len` entries and whose `host_vault` is NULL or points at
+// a valid `ib_host_vault`; `store_out` must be valid for writing.
+// `collate`, `collate_context` and the host vault's `call` and `context`
+// must stay usable until the store is freed.
 ib_status ib_store_open(const struct ib_open_options *options, struct ib_store **store_out);
 
 // Closes a store. NULL, unknown and already freed handles are ignored.
@@ -306,8 +403,9 @@ ib_status ib_store_list(struct ib_store *store, struct ib_profile_list **list_ou
 // Returns `IB_READ_ONLY_STORE` (environment profile), `IB_INVALID_ARGUMENT`
 // (blank string, bad flag, user name without password or the reverse),
 // `IB_RESERVED_NAME`, `IB_NO_CURRENT_PROFILE`, `IB_INVALID_VERSION`,
-// `IB_MISSING_FIELD`, `IB_FILE_IO` (save failed), and the usual argument
-// errors.
+// `IB_MISSING_FIELD`, `IB_FILE_IO` (save failed), the vault statuses
+// `IB_VAULT_*` (4001 to 4006) when a vault save fails, and the usual
+// argument errors.
 //
 // # Safety
 //
@@ -320,8 +418,8 @@ ib_status ib_store_set(struct ib_store *store, const struct ib_profile_edit *edi
 // becomes current. When no profile is left, the config file is deleted.
 //
 // Returns `IB_READ_ONLY_STORE`, `IB_PROFILE_NOT_FOUND` (nothing removed),
-// `IB_INVALID_ARGUMENT` (blank name), `IB_FILE_IO`, and the usual argument
-// errors. Nothing changes on error.
+// `IB_INVALID_ARGUMENT` (blank name), `IB_FILE_IO`, `IB_VAULT_*`, and the
+// usual argument errors. Nothing changes on error.
 //
 // # Safety
 //
@@ -329,10 +427,11 @@ ib_status ib_store_set(struct ib_store *store, const struct ib_profile_edit *edi
 ib_status ib_store_remove(struct ib_store *store, struct ib_str name);
 
 // Remove-IBConfig -AllProfiles: removes every profile and the current
-// name, and deletes the config file.
+// name, and deletes the config file (or, for a vault, removes every
+// profile secret; other secrets stay).
 //
-// Returns `IB_READ_ONLY_STORE`, `IB_FILE_IO`, `IB_NULL_ARGUMENT` or
-// `IB_INVALID_HANDLE`. Nothing changes on error.
+// Returns `IB_READ_ONLY_STORE`, `IB_FILE_IO`, `IB_VAULT_*`,
+// `IB_NULL_ARGUMENT` or `IB_INVALID_HANDLE`. Nothing changes on error.
 //
 // # Safety
 //

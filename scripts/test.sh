@@ -13,9 +13,13 @@ echo "== cargo fmt / clippy"
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 
+# Both test runs need a real Secret Service: the wrapper starts a private
+# D-Bus session with an unlocked gnome-keyring and runs the command inside.
+session=tests/support/secret-service-session.sh
+
 echo "== cargo test"
-cargo test --quiet 2>&1
+"$session" cargo test --quiet 2>&1
 
 echo "== Pester"
-dotnet pwsh -NoProfile -NonInteractive -File pwsh/tests/Invoke-Tests.ps1 \
+"$session" dotnet pwsh -NoProfile -NonInteractive -File pwsh/tests/Invoke-Tests.ps1 \
     -ModulePath out/PoshIBWAPI.Config "$@"

@@ -111,6 +111,93 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The vault cannot be used at all (its module is gone, it cannot be
+    /// set up).
+    #[error("the vault '{vault}' cannot be used: {reason}")]
+    VaultUnavailable {
+        /// The vault, as `IBWAPI_VAULT_NAME` names it.
+        vault: String,
+        /// Why, including what the vault reported.
+        reason: String,
+    },
+
+    /// The vault needs a password before it can be used.
+    #[error(
+        "the vault '{vault}' is locked ({detail}); unlock it (for a SecretManagement vault: \
+         Unlock-SecretVault), or set IBWAPI_VAULT_PASS and import the module again"
+    )]
+    VaultLocked {
+        /// The vault.
+        vault: String,
+        /// What the vault reported.
+        detail: String,
+    },
+
+    /// One vault operation failed (a read, write or removal). Vault kinds
+    /// report their failures with this; the vault backend turns a failed
+    /// save into [`Error::VaultWriteFailed`].
+    #[error("could not {action} in the vault '{vault}': {detail}")]
+    VaultAccess {
+        /// The vault.
+        vault: String,
+        /// What was being done, such as `write the secret 'poshibwapi-lab'`.
+        action: String,
+        /// What the vault reported.
+        detail: String,
+    },
+
+    /// A save failed part-way; the message says which profiles are out of
+    /// step between the module and the vault, and what to do.
+    #[error("{message}")]
+    VaultWriteFailed {
+        /// The whole message.
+        message: String,
+        /// The profiles whose secret no longer matches the module's state.
+        out_of_step: Vec<String>,
+    },
+
+    /// A secret name the vault would refuse; nothing was written.
+    #[error(
+        "the vault '{vault}' would refuse the secret name '{name}': {rule}. Nothing was \
+         saved; choose a profile name (or IBWAPI_VAULT_SECRET_TEMPLATE) that fits"
+    )]
+    VaultNameRefused {
+        /// The vault.
+        vault: String,
+        /// The secret name.
+        name: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+
+    /// The vault does not accept writes.
+    #[error(
+        "the vault '{vault}' is read-only: {detail}; choose a writable vault or unset \
+         IBWAPI_VAULT_NAME"
+    )]
+    VaultReadOnly {
+        /// The vault.
+        vault: String,
+        /// What the vault reported.
+        detail: String,
+    },
+
+    /// The name is held by a soft-deleted secret (Azure Key Vault and the
+    /// like).
+    #[error(
+        "the vault '{vault}' cannot store the secret '{name}' because a deleted secret of \
+         that name still holds it ({detail}); purge or recover the deleted secret '{name}' \
+         in '{vault}', or wait for its retention to end"
+    )]
+    VaultNameBlocked {
+        /// The vault.
+        vault: String,
+        /// The secret name.
+        name: String,
+        /// What the vault reported.
+        detail: String,
+    },
+
     /// A bug or an impossible state.
     #[error("internal error: {detail}")]
     Internal {

@@ -2,7 +2,7 @@
 //!
 //! A profile names an Infoblox grid manager (host, WAPI version, credential,
 //! two flags). This crate keeps the profiles exactly as Posh-IBWAPI 4.x does,
-//! so that existing scripts, config files and (later) vault secrets keep
+//! so that existing scripts, config files and vault secrets keep
 //! working, and exposes them to the .NET module through a C ABI.
 //!
 //! # Where profiles come from
@@ -10,7 +10,8 @@
 //! [`Store::open`] decides once, from the settings the module passes in:
 //!
 //! 1. the environment-variable profile `ENV` ([`env_profile`]), read-only;
-//! 2. a vault ([`vault`]): not built yet, it falls back to the file;
+//! 2. a vault ([`vault`]): a SecretManagement vault through the module, or
+//!    a built-in one; when it cannot be set up, the file is used instead;
 //! 3. the config file `posh-ibwapi.json` ([`config_file`]).
 //!
 //! # Map of the crate
@@ -24,7 +25,7 @@
 //! | [`env_profile`] | the `IBWAPI_*` environment-variable profile |
 //! | [`config_file`] | the JSON file 4.x reads and writes |
 //! | `dpapi` | Windows DPAPI for passwords written on Windows (Windows only) |
-//! | [`vault`] | the seam where vault backends will plug in |
+//! | [`vault`] | vault names, the secret-name template, the vault kinds and the vault backend |
 //! | [`store`] | the open-time choice and the backend trait |
 //! | [`error`] | the error type |
 //! | [`ffi`] | the C ABI described in `docs/ABI.md` |

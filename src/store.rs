@@ -25,6 +25,7 @@ use crate::profile::{is_blank, Profile};
 use crate::profiles::{ProfileEdit, ProfileSet};
 use crate::settings::{Settings, CONFIG_PATH, VAULT_NAME};
 use crate::vault;
+use crate::vault::host::HostCalls;
 
 /// Which kind of store is in use; the numbers are the C ABI's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +41,12 @@ pub enum StoreKind {
 
 /// Where a writable store keeps its profiles.
 ///
-/// The config file implements it now; vault backends will implement it
-/// later on top of [`vault::SecretVault`]. A backend loads its profiles when
-/// it is opened; afterwards the store calls [`Backend::save`] after each
-/// change with the complete new set, and the backend works out what to
-/// write (a vault writes only the secrets that changed and removes those of
-/// deleted profiles).
+/// The config file implements it, and so does the vault backend
+/// ([`vault::backend::VaultBackend`]) on top of any [`vault::SecretVault`].
+/// A backend loads its profiles when it is opened; afterwards the store
+/// calls [`Backend::save`] after each change with the complete new set, and
+/// the backend works out what to write (a vault writes only the secrets
+/// that changed and removes those of deleted profiles).
 pub trait Backend: Send + fmt::Debug {
     /// The kind reported to the module.
     fn kind(&self) -> StoreKind;
@@ -83,12 +84,28 @@ impl Store {
     /// [`Error::InvalidArgument`] when the config file is needed and
     /// `config_path` is missing or blank. A damaged file is not an error.
     pub fn open(settings: &Settings, collation: Box<dyn Collation>) -> Result<Store, Error> {
+        Store::open_with_host(settings, collation, None)
+    }
+
+    /// [`Store::open`], with the host's access to SecretManagement vaults.
+    ///
+    /// Without `host`, a vault name that is not a built-in vault falls back
+    /// to the config file as if SecretManagement were not installed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    pub fn open_with_host(
+        settings: &Settings,
+        collation: Box<dyn Collation>,
+        host: Option<Box<dyn HostCalls>>,
+    ) -> Result<Store, Error> {
         if let Some(profile) = env_profile::from_settings(settings) {
             log_environment_choice(&profile);
             return Ok(Store::environment(profile, collation));
         }
 
-        let (profiles, backend) = open_vault_or_file(settings)?;
+        let (profiles, backend) = open_vault_or_file(settings, host)?;
         Ok(Store {
             profiles,
             backend: Some(backend),
@@ -238,7 +255,10 @@ fn log_environment_choice(profile: &Profile) {
     );
 }
 
-fn open_vault_or_file(settings: &Settings) -> Result<(ProfileSet, Box<dyn Backend>), Error> {
+fn open_vault_or_file(
+    settings: &Settings,
+    host: Option<Box<dyn HostCalls>>,
+) -> Result<(ProfileSet, Box<dyn Backend>), Error> {
     let config_path = config_path(settings)?;
 
     let vault_name = settings
@@ -247,7 +267,7 @@ fn open_vault_or_file(settings: &Settings) -> Result<(ProfileSet, Box<dyn Backen
         .filter(|name| !is_blank(name));
     let reason = match vault_name {
         None => "IBWAPI_HOST and IBWAPI_VAULT_NAME are not set".to_owned(),
-        Some(name) => match vault::open(name, settings) {
+        Some(name) => match vault::open(name, settings, host) {
             Ok(opened) => return Ok(opened),
             Err(unavailable) => {
                 log::error!(

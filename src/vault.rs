@@ -1,23 +1,46 @@
-//! Vault storage (BEHAVIOR.md A2.2): the seam where vault backends plug in.
+//! Vault storage (BEHAVIOR.md A2.2 and A3, Part B).
 //!
-//! Not built yet. When `IBWAPI_VAULT_NAME` is set, [`open`] reports that
-//! vaults are not available and the store falls back to the config file,
-//! exactly as 4.x falls back when a vault cannot be set up.
+//! When `IBWAPI_VAULT_NAME` is not blank (and the environment-variable
+//! profile is not in use), [`open`] picks the vault it names ([`name`]):
 //!
-//! The plan: each vault kind (SecretManagement through the module, the OS
-//! stores through the `keyring` crates, an encrypted local file) implements
-//! [`SecretVault`]. One generic backend on top of it implements
-//! [`crate::store::Backend`]: it expands the secret-name template, lists
-//! and parses the secrets into profiles when opened, and on save writes only
-//! the secrets whose profile is new or changed and removes the secrets of
-//! deleted profiles. Vault errors will get their own status codes (4001..).
+//! - a value starting with `[` is a built-in vault: the encrypted vault
+//!   file ([`mod@file`]) or an OS keyring (on Linux the Secret Service and
+//!   keyutils vaults, modules `secret_service` and `keyutils`);
+//! - any other value is a SecretManagement vault reached through the module
+//!   ([`host`]).
+//!
+//! Every vault kind implements [`SecretVault`]. One generic backend on top
+//! of it ([`backend`]) implements [`crate::store::Backend`]: it lists and
+//! parses the secrets ([`template`], [`value`]) when opened, and on save
+//! writes only the secrets whose profile is new or changed and removes the
+//! secrets of deleted profiles, undoing what it can when a step fails.
+//!
+//! When the vault cannot be set up, [`open`] says why and the store falls
+//! back to the config file, exactly as 4.x does.
+
+pub mod backend;
+pub mod encrypted_file;
+pub mod file;
+pub mod host;
+#[cfg(target_os = "linux")]
+pub mod keyutils;
+pub mod name;
+#[cfg(target_os = "linux")]
+pub mod secret_service;
+pub mod template;
+pub mod value;
 
 use std::fmt;
+use std::path::Path;
 
+use self::backend::VaultBackend;
+use self::host::{HostCalls, HostVault};
+use self::name::VaultChoice;
+use self::template::SecretTemplate;
 use crate::error::Error;
-use crate::profile::Secret;
+use crate::profile::{is_blank, Secret};
 use crate::profiles::ProfileSet;
-use crate::settings::Settings;
+use crate::settings::{Settings, VAULT_NAME};
 use crate::store::Backend;
 
 /// A place that stores secrets by name: the operations a vault backend
@@ -54,12 +77,34 @@ pub trait SecretVault: Send + fmt::Debug {
     ///
     /// When the vault refuses the removal.
     fn remove_secret(&mut self, name: &str) -> Result<(), Error>;
+
+    /// A phrase for log records and messages, such as `the SecretManagement
+    /// vault 'X'`. The default uses [`SecretVault::vault_name`].
+    fn describe(&self) -> String {
+        format!("the vault '{}'", self.vault_name())
+    }
+
+    /// Why the vault would refuse a new secret called `name` (the rule, in
+    /// words), or `None` when it accepts it. The backend asks before it
+    /// writes anything. The default accepts every name.
+    fn name_problem(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
 }
 
 /// Why the vault named in the settings cannot be used.
 #[derive(Debug)]
 pub struct VaultUnavailable {
     reason: String,
+}
+
+impl VaultUnavailable {
+    fn new(reason: impl Into<String>) -> VaultUnavailable {
+        VaultUnavailable {
+            reason: reason.into(),
+        }
+    }
 }
 
 impl fmt::Display for VaultUnavailable {
@@ -70,16 +115,118 @@ impl fmt::Display for VaultUnavailable {
 
 /// Opens the vault called `name` and loads its profiles.
 ///
+/// `host` reaches SecretManagement through the module; without it, a name
+/// that is not a built-in vault is treated as "SecretManagement is not
+/// installed".
+///
 /// # Errors
 ///
-/// Always, for now: vault storage is not available in this build.
+/// Why the vault cannot be used; the caller falls back to the config file.
 pub fn open(
     name: &str,
     settings: &Settings,
+    host: Option<Box<dyn HostCalls>>,
 ) -> Result<(ProfileSet, Box<dyn Backend>), VaultUnavailable> {
-    let _ = (name, settings);
+    let template = SecretTemplate::from_setting(settings.vault_secret_template.as_deref());
+    let password = settings
+        .vault_pass
+        .as_ref()
+        .filter(|pass| !is_blank(pass.expose()));
 
-    Err(VaultUnavailable {
-        reason: "vault storage is not available in this build".to_owned(),
-    })
+    let choice = name::parse(name).map_err(VaultUnavailable::new)?;
+    let vault = open_vault(&choice, name, settings, password, host, &template)?;
+
+    log::info!(
+        "using {} because {VAULT_NAME} is '{name}'; secret name template '{template}'",
+        vault.describe()
+    );
+    let (backend, profiles) = VaultBackend::load(vault, template).map_err(|error| {
+        VaultUnavailable::new(format!("could not list the profiles in the vault: {error}"))
+    })?;
+    Ok((profiles, Box::new(backend)))
+}
+
+fn open_vault(
+    choice: &VaultChoice,
+    name: &str,
+    settings: &Settings,
+    password: Option<&Secret>,
+    host: Option<Box<dyn HostCalls>>,
+    template: &SecretTemplate,
+) -> Result<Box<dyn SecretVault>, VaultUnavailable> {
+    match choice {
+        VaultChoice::SecretManagement(vault) => {
+            let host = host.ok_or_else(|| VaultUnavailable::new(host::no_host_message()))?;
+            let vault =
+                HostVault::open(host, vault, password, template).map_err(VaultUnavailable::new)?;
+            Ok(Box::new(vault))
+        }
+        VaultChoice::File(path) => {
+            let config_path = settings
+                .config_path
+                .as_deref()
+                .unwrap_or(Path::new("posh-ibwapi.json"));
+            let vault = file::FileVault::open(name, path.as_deref(), config_path, password)
+                .map_err(VaultUnavailable::new)?;
+            Ok(Box::new(vault))
+        }
+        VaultChoice::SecretService(collection) => {
+            open_secret_service(collection.as_deref(), password)
+        }
+        VaultChoice::Keyutils => open_keyutils(),
+        // TODO(#3): the macOS Keychain and Windows Credential Manager vaults
+        // are not written yet.
+        VaultChoice::MacosKeychain => Err(not_built("[keyring]macos-keychain (macOS Keychain)")),
+        VaultChoice::WindowsCredentials => Err(not_built(
+            "[keyring]windows-credentials (Windows Credential Manager)",
+        )),
+    }
+}
+
+/// `[keyring]secret-service[:<collection>]`, unlocked with `password` when
+/// it is locked.
+#[cfg(target_os = "linux")]
+fn open_secret_service(
+    collection: Option<&str>,
+    password: Option<&Secret>,
+) -> Result<Box<dyn SecretVault>, VaultUnavailable> {
+    let vault = secret_service::SecretServiceVault::open(collection, password)
+        .map_err(keyring_unavailable)?;
+    Ok(Box::new(vault))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_secret_service(
+    _: Option<&str>,
+    _: Option<&Secret>,
+) -> Result<Box<dyn SecretVault>, VaultUnavailable> {
+    Err(not_built("[keyring]secret-service (Secret Service)"))
+}
+
+/// `[keyring]keyutils`: the user's kernel keyring.
+#[cfg(target_os = "linux")]
+fn open_keyutils() -> Result<Box<dyn SecretVault>, VaultUnavailable> {
+    let vault = keyutils::KeyutilsVault::open().map_err(keyring_unavailable)?;
+    Ok(Box::new(vault))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_keyutils() -> Result<Box<dyn SecretVault>, VaultUnavailable> {
+    Err(not_built("[keyring]keyutils (Linux kernel keyring)"))
+}
+
+#[cfg(target_os = "linux")]
+fn keyring_unavailable(error: Error) -> VaultUnavailable {
+    match error {
+        Error::VaultUnavailable { reason, .. } => VaultUnavailable::new(reason),
+        other => VaultUnavailable::new(other.to_string()),
+    }
+}
+
+fn not_built(store: &str) -> VaultUnavailable {
+    VaultUnavailable::new(format!(
+        "{store} is not available: this build of the module ({}) does not include it; use \
+         [file] or a SecretManagement vault instead",
+        std::env::consts::OS
+    ))
 }

@@ -8,7 +8,8 @@ mod common;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::{ptr, slice};
 
 use common::ConfigDir;
@@ -25,6 +26,8 @@ const IB_RESERVED_NAME: u32 = 1006;
 const IB_PROFILE_NOT_FOUND: u32 = 2001;
 const IB_MISSING_FIELD: u32 = 2003;
 const IB_READ_ONLY_STORE: u32 = 2004;
+const IB_VAULT_NAME_REFUSED: u32 = 4004;
+const IB_VAULT_READ_ONLY: u32 = 4005;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -75,7 +78,16 @@ struct IbOpenOptions {
     settings_len: usize,
     collate: CollateFn,
     collate_context: *mut c_void,
-    host_vault: *const c_void,
+    host_vault: *const IbHostVault,
+}
+
+type Reply = c_void;
+type HostFn = Option<unsafe extern "C" fn(*mut c_void, u32, IbStr, IbStr, IbStr, *mut Reply)>;
+
+#[repr(C)]
+struct IbHostVault {
+    call: HostFn,
+    context: *mut c_void,
 }
 
 #[repr(C)]
@@ -137,6 +149,8 @@ struct Api {
     list_entry: unsafe extern "C" fn(*const List, usize, *mut IbProfileView) -> u32,
     list_free: unsafe extern "C" fn(*mut List),
     last_error_message: unsafe extern "C" fn(*mut *const u8, *mut usize) -> u32,
+    host_reply_add: unsafe extern "C" fn(*mut Reply, IbStr) -> u32,
+    host_reply_fail: unsafe extern "C" fn(*mut Reply, u32, IbStr) -> u32,
 }
 
 /// The library next to the test binary (`target/<profile>/deps`, rebuilt by
@@ -172,6 +186,8 @@ fn api() -> &'static Api {
             list_entry: *library.get(b"ib_profile_list_entry").unwrap(),
             list_free: *library.get(b"ib_profile_list_free").unwrap(),
             last_error_message: *library.get(b"ib_last_error_message").unwrap(),
+            host_reply_add: *library.get(b"ib_host_reply_add").unwrap(),
+            host_reply_fail: *library.get(b"ib_host_reply_fail").unwrap(),
         };
         (library, api)
     })
@@ -531,8 +547,12 @@ fn open_checks_its_options() {
         name: s("config_path"),
         value: s(path),
     }];
+    let no_call = IbHostVault {
+        call: None,
+        context: ptr::null_mut(),
+    };
     let mut with_vault = options(&settings);
-    with_vault.host_vault = 0x1 as *const c_void;
+    with_vault.host_vault = &no_call;
     let null_settings = IbOpenOptions {
         settings: ptr::null(),
         settings_len: 2,
@@ -547,8 +567,9 @@ fn open_checks_its_options() {
         assert!(last_error().contains("config_path"));
         assert_eq!(
             (api().store_open)(&with_vault, &mut store),
-            IB_INVALID_ARGUMENT
+            IB_NULL_ARGUMENT
         );
+        assert!(last_error().contains("options.host_vault->call"));
         assert_eq!(
             (api().store_open)(&null_settings, &mut store),
             IB_NULL_ARGUMENT
@@ -645,5 +666,302 @@ fn the_log_callback_receives_import_warnings() {
         records.iter().all(|(level, _)| *level <= 3),
         "debug records are filtered out"
     );
+    unsafe { (api().store_free)(store) };
+}
+
+/// An in-memory SecretManagement stand-in behind the C callback: the
+/// context of `map_vault_call`.
+#[derive(Default)]
+struct MapVault {
+    /// Name and value; names compare ignoring ASCII case.
+    secrets: Mutex<Vec<(String, String)>>,
+    ops: Mutex<Vec<u32>>,
+    /// (op, kind, message): that operation fails like this.
+    failures: Vec<(u32, u32, String)>,
+    /// The answer to describe (op 8).
+    facts: Vec<String>,
+    /// The last reply handle, kept after the call to check it expires.
+    last_reply: AtomicUsize,
+    /// The status of an `ib_store_open` made from inside the callback.
+    reentered: AtomicU32,
+}
+
+impl MapVault {
+    fn with_fixture() -> MapVault {
+        let vault = MapVault::default();
+        let fixture = include_str!("fixtures/vault.4x-default-template.json");
+        let serde_json_lenient::Value::Object(secrets) =
+            serde_json_lenient::from_str(fixture).unwrap()
+        else {
+            panic!("the fixture is an object");
+        };
+        for (name, value) in secrets {
+            let value = value.as_str().unwrap().to_owned();
+            vault.secrets.lock().unwrap().push((name, value));
+        }
+        vault
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        let secrets = self.secrets.lock().unwrap();
+        let found = secrets.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+        found.map(|(_, value)| value.clone())
+    }
+
+    fn host(&self) -> IbHostVault {
+        IbHostVault {
+            call: Some(map_vault_call),
+            context: self as *const MapVault as *mut c_void,
+        }
+    }
+}
+
+/// The host's side of `ib_host_vault`, as the .NET module implements it.
+unsafe extern "C" fn map_vault_call(
+    context: *mut c_void,
+    op: u32,
+    _vault: IbStr,
+    arg1: IbStr,
+    arg2: IbStr,
+    reply: *mut Reply,
+) {
+    let vault = &*(context as *const MapVault);
+    vault.ops.lock().unwrap().push(op);
+    vault.last_reply.store(reply as usize, Ordering::SeqCst);
+
+    if let Some((_, kind, message)) = vault.failures.iter().find(|(o, _, _)| *o == op) {
+        (api().host_reply_fail)(reply, *kind, s(message));
+        return;
+    }
+
+    let name = text(arg1).unwrap_or_default();
+    let mut secrets = vault.secrets.lock().unwrap();
+    let position = secrets
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case(&name));
+    match op {
+        4 => {
+            // The default template's pattern: a prefix, then `*`.
+            let prefix = name.trim_end_matches('*').to_lowercase();
+            for (secret, _) in secrets.iter() {
+                if secret.to_lowercase().starts_with(&prefix) {
+                    (api().host_reply_add)(reply, s(secret));
+                }
+            }
+        }
+        5 => match position {
+            Some(at) => {
+                (api().host_reply_add)(reply, s(&secrets[at].1));
+            }
+            None => {
+                (api().host_reply_fail)(reply, 3, s("not found"));
+            }
+        },
+        6 => {
+            let entry = (name, text(arg2).unwrap_or_default());
+            match position {
+                Some(at) => secrets[at] = entry,
+                None => secrets.push(entry),
+            }
+        }
+        7 => {
+            if let Some(at) = position {
+                secrets.remove(at);
+            }
+        }
+        8 => {
+            let mut store = ptr::null_mut();
+            let status = (api().store_open)(ptr::null(), &mut store);
+            vault.reentered.store(status, Ordering::SeqCst);
+            for fact in &vault.facts {
+                (api().host_reply_add)(reply, s(fact));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Opens a store whose vault is `vault`, reached through the host
+/// callback; returns the store and the log records of the open.
+fn open_host_vault(
+    config: &ConfigDir,
+    vault: &MapVault,
+    pass: Option<&str>,
+) -> (*mut Store, Vec<(u32, String)>) {
+    let path = config.path.to_str().unwrap();
+    let mut settings = vec![
+        IbSetting {
+            name: s("config_path"),
+            value: s(path),
+        },
+        IbSetting {
+            name: s("IBWAPI_VAULT_NAME"),
+            value: s("MyVault"),
+        },
+    ];
+    if let Some(pass) = pass {
+        settings.push(IbSetting {
+            name: s("IBWAPI_VAULT_PASS"),
+            value: s(pass),
+        });
+    }
+    let host = vault.host();
+    let mut with_host = options(&settings);
+    with_host.host_vault = &host;
+    let status = unsafe { (api().set_log_callback)(Some(record), ptr::null_mut(), 3) };
+    assert_eq!(status, IB_OK);
+    RECORDS.with(|records| records.take());
+
+    let store = open(&with_host);
+
+    (store, RECORDS.with(|records| records.take()))
+}
+
+fn kind_of(store: *mut Store) -> u32 {
+    let mut kind = 99;
+    assert_eq!(unsafe { (api().store_kind)(store, &mut kind) }, IB_OK);
+    kind
+}
+
+#[test]
+fn a_host_vault_serves_set_get_and_remove() {
+    let config = ConfigDir::empty();
+    let vault = MapVault::with_fixture();
+
+    let (store, records) = open_host_vault(&config, &vault, Some("vault-pass"));
+
+    assert_eq!(kind_of(store), 2, "{records:#?}");
+    assert_eq!(vault.ops.lock().unwrap()[..5], [1, 2, 3, 8, 4]);
+    assert!(records.iter().all(|(level, _)| *level > 1), "{records:#?}");
+    assert!(records.iter().all(|(_, r)| !r.contains("vault-pass")));
+    assert_eq!(list_names(store), ["lab", "old", "prod"]);
+    let prod = get(store, ABSENT);
+    assert_eq!(prod[0].0, "prod");
+    assert_eq!(prod[0].4.as_deref(), Some("s3cr3t!"));
+
+    assert_eq!(set_full(store, "new", "pä\"ss"), IB_OK);
+    assert_eq!(
+        vault.get("poshibwapi-new").as_deref(),
+        Some(concat!(
+            r#"{"WAPIHost":"gm.example.test","WAPIVersion":"2.12","#,
+            r#""Credential":{"Username":"admin","Password":"pä\"ss"},"#,
+            r#""SkipCertificateCheck":false,"NoSession":true,"Current":true}"#
+        ))
+    );
+    assert!(vault
+        .get("poshibwapi-prod")
+        .unwrap()
+        .ends_with("\"Current\":false}"));
+
+    assert_eq!(unsafe { (api().store_remove)(store, s("lab")) }, IB_OK);
+    assert!(vault.get("poshibwapi-lab").is_none());
+    assert!(vault.get("unrelated-secret").is_some());
+    assert!(!config.path.exists(), "the config file is never written");
+    unsafe { (api().store_free)(store) };
+}
+
+#[test]
+fn the_reply_is_valid_only_during_the_callback_and_reentry_is_refused() {
+    let config = ConfigDir::empty();
+    let vault = MapVault::with_fixture();
+
+    let (store, _) = open_host_vault(&config, &vault, None);
+
+    let kept = vault.last_reply.load(Ordering::SeqCst) as *mut Reply;
+    assert!(!kept.is_null());
+    unsafe {
+        assert_eq!((api().host_reply_add)(kept, s("late")), IB_INVALID_HANDLE);
+        assert_eq!(
+            (api().host_reply_fail)(kept, 1, s("late")),
+            IB_INVALID_HANDLE
+        );
+        assert_eq!(
+            (api().host_reply_add)(ptr::null_mut(), s("x")),
+            IB_NULL_ARGUMENT
+        );
+    }
+    assert_eq!(vault.reentered.load(Ordering::SeqCst), IB_INVALID_ARGUMENT);
+    assert_eq!(kind_of(store), 2);
+    unsafe { (api().store_free)(store) };
+}
+
+/// Opens with `failures` and expects the config file plus one error record
+/// that contains `expected`.
+fn assert_host_fallback(failures: Vec<(u32, u32, String)>, expected: &[&str]) {
+    let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
+    let vault = MapVault {
+        failures,
+        ..MapVault::with_fixture()
+    };
+
+    let (store, records) = open_host_vault(&config, &vault, Some("vault-pass"));
+
+    assert_eq!(kind_of(store), 1, "{records:#?}");
+    assert_eq!(list_names(store), ["lab", "prod"]);
+    let errors: Vec<_> = records.iter().filter(|(level, _)| *level == 1).collect();
+    assert_eq!(errors.len(), 1, "{records:#?}");
+    for text in expected {
+        assert!(errors[0].1.contains(text), "{:?} lacks {text}", errors[0]);
+    }
+    let tail = format!("config file {} instead", config.path.display());
+    assert!(errors[0].1.ends_with(&tail), "{:?}", errors[0]);
+    unsafe { (api().store_free)(store) };
+}
+
+#[test]
+fn not_installed_unlock_and_test_failures_fall_back_to_the_file() {
+    let cases = [
+        (
+            (1, 4, "Get-Secret is not recognized"),
+            [
+                "SecretManagement is not installed",
+                "Get-Secret is not recognized",
+            ],
+        ),
+        (
+            (2, 1, "SecretStoreUnlockFailed"),
+            [
+                "could not unlock the vault 'MyVault'",
+                "SecretStoreUnlockFailed",
+            ],
+        ),
+        (
+            (3, 1, "Test-SecretVault: False"),
+            ["failed its test", "Test-SecretVault: False"],
+        ),
+        (
+            (4, 9, "weird kind"),
+            ["could not list", "the module's reply was invalid"],
+        ),
+    ];
+
+    for ((op, kind, message), expected) in cases {
+        assert_host_fallback(vec![(op, kind, message.to_owned())], &expected);
+    }
+}
+
+#[test]
+fn vault_failures_have_their_own_statuses() {
+    let config = ConfigDir::empty();
+    let vault = MapVault {
+        facts: vec!["module=Az.KeyVault".to_owned()],
+        ..MapVault::with_fixture()
+    };
+    let (store, _) = open_host_vault(&config, &vault, None);
+
+    assert_eq!(set_full(store, "my_lab", "pw"), IB_VAULT_NAME_REFUSED);
+    assert!(last_error().contains("Azure Key Vault"), "{}", last_error());
+    assert!(vault.get("poshibwapi-my_lab").is_none());
+    unsafe { (api().store_free)(store) };
+
+    let read_only = MapVault {
+        failures: vec![(6, 1, "The vault is read-only".to_owned())],
+        ..MapVault::with_fixture()
+    };
+    let (store, _) = open_host_vault(&config, &read_only, None);
+
+    assert_eq!(set_full(store, "lab2", "pw"), IB_VAULT_READ_ONLY);
+    assert!(last_error().contains("choose a writable vault or unset IBWAPI_VAULT_NAME"));
+    assert_eq!(list_names(store), ["lab", "old", "prod"], "nothing changed");
     unsafe { (api().store_free)(store) };
 }

@@ -156,7 +156,7 @@ fn a_vault_name_falls_back_to_the_file_with_an_error_record() {
     assert_eq!(store.profiles().len(), 2);
     let errors: Vec<_> = records.iter().filter(|r| r.starts_with("ERROR")).collect();
     assert_eq!(errors.len(), 1, "{records:#?}");
-    assert!(errors[0].contains("vault storage is not available in this build"));
+    assert!(errors[0].contains("SecretManagement is not installed"));
     assert!(errors[0].contains("'MyVault'"));
     assert!(errors[0].contains(&format!("config file {} instead", config.path.display())));
     assert!(records.iter().all(|r| !r.contains("vault-pass")));

@@ -43,7 +43,10 @@ namespace PoshIBWAPI.Config
             EnsureLogInstalled();
             try
             {
-                Replace(NativeStore.Open(ReadSettings(sessionState)));
+                using (HostVault.Use(sessionState?.InvokeCommand))
+                {
+                    Replace(NativeStore.Open(ReadSettings(sessionState)));
+                }
             }
             catch
             {

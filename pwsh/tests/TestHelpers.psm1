@@ -38,10 +38,12 @@ function Invoke-FreshPwsh {
     ImportWarnings, ImportErrors (FQID|message), Output, Warnings, Errors,
     Verbose and Terminating (an object with Id, Category, Message, Target).
     The module is imported first unless -NoImport; Script runs after it in
-    the same scope, so it can use anything the import defined.
+    the same scope, so it can use anything the import defined. Before runs
+    ahead of the import (to set up a vault, say); its output is dropped.
     #>
     param(
         [Parameter(Mandatory)] [string] $Script,
+        [string] $Before = '',
         [string] $HomeDir = (New-TestHome),
         [hashtable] $Environment = @{},
         [switch] $NoImport,
@@ -60,6 +62,7 @@ function Invoke-FreshPwsh {
 `$imported = [Collections.Generic.List[object]]::new()
 `$streamed = [Collections.Generic.List[object]]::new()
 `$terminating = `$null
+& { $Before } | Out-Null
 $import
 try {
     & { $Script } 2>&1 3>&1 4>&1 | ForEach-Object { `$streamed.Add(`$_) }
@@ -121,5 +124,40 @@ function Split-Stream(`$items) {
     $result | Add-Member -NotePropertyName HomeDir -NotePropertyValue $HomeDir -PassThru
 }
 
+function New-StandInEnvironment {
+    <#
+    Environment for a child pwsh that finds the SecretManagement stand-in
+    module, with its vault data in a new folder. Extra entries are added.
+    #>
+    param([hashtable] $Extra = @{})
+    $standIn = Join-Path $PSScriptRoot 'StandIn'
+    $envVars = @{
+        PSModulePath = $standIn + [IO.Path]::PathSeparator + $env:PSModulePath
+        SECRETMANAGEMENT_STANDIN_DIR = (New-TestHome)
+    }
+    foreach ($key in $Extra.Keys) { $envVars[$key] = $Extra[$key] }
+    $envVars
+}
+
+function Get-VaultFixtureScript {
+    <#
+    PowerShell that registers stand-in vault Name (with VaultParameters
+    Options) and fills it with the secrets of vault.4x-default-template.json.
+    #>
+    param([string] $Name = 'TestVault', [string] $Options = '@{}', [switch] $Empty)
+    $fixture = Join-Path $script:FixtureDir 'vault.4x-default-template.json'
+    $fill = if ($Empty) { '' } else {
+        "`$secrets = Get-Content '$fixture' -Raw | ConvertFrom-Json`n" +
+        "foreach (`$p in `$secrets.PSObject.Properties) { Set-Secret -Vault '$Name' -Name `$p.Name -Secret `$p.Value }"
+    }
+    @"
+Import-Module Microsoft.PowerShell.SecretManagement
+Register-SecretVault -Name '$Name' -ModuleName StandIn -VaultParameters $Options
+`$opts = $Options
+if (`$opts.Password) { Unlock-SecretVault -Name '$Name' -Password (ConvertTo-SecureString `$opts.Password -AsPlainText -Force) }
+$fill
+"@
+}
+
 Export-ModuleMember -Function New-TestHome, Get-ConfigPath, Copy-Fixture, Get-FixturePath,
-    Invoke-FreshPwsh
+    Invoke-FreshPwsh, New-StandInEnvironment, Get-VaultFixtureScript

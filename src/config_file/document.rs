@@ -229,7 +229,7 @@ fn credential_warning(name: &str, problem: &CredentialProblem) -> String {
 }
 
 /// `name` as a PowerShell single-quoted string (quote characters doubled).
-fn powershell_quote(name: &str) -> String {
+pub(crate) fn powershell_quote(name: &str) -> String {
     let mut quoted = String::with_capacity(name.len() + 2);
 
     quoted.push('\'');
@@ -244,7 +244,7 @@ fn powershell_quote(name: &str) -> String {
 }
 
 /// The member called `key` (ASCII letter case ignored); `null` is missing.
-fn member<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+pub(crate) fn member<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     object
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(key))
@@ -252,11 +252,11 @@ fn member<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
         .filter(|value| !value.is_null())
 }
 
-fn is_true(value: Option<&Value>) -> bool {
+pub(crate) fn is_true(value: Option<&Value>) -> bool {
     matches!(value, Some(Value::Bool(true)))
 }
 
-fn optional_text(value: Option<&Value>, what: &str) -> Result<Option<String>, String> {
+pub(crate) fn optional_text(value: Option<&Value>, what: &str) -> Result<Option<String>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),

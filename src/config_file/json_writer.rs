@@ -61,6 +61,43 @@ pub fn write_document(root: &Node) -> Zeroizing<String> {
     out.into_inner()
 }
 
+/// The compact JSON of `root`, as `ConvertTo-Json -Compress` writes it: no
+/// white space between tokens, no final newline. Vault secrets hold this.
+pub fn write_compact(root: &Node) -> Zeroizing<String> {
+    let mut out = WipingString::with_capacity(256);
+
+    write_compact_node(&mut out, root);
+    out.into_inner()
+}
+
+fn write_compact_node(out: &mut WipingString, node: &Node) {
+    match node {
+        Node::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_compact_node(out, item);
+            }
+            out.push(']');
+        }
+        Node::Object(members) => {
+            out.push('{');
+            for (index, (key, value)) in members.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_compact_node(out, value);
+            }
+            out.push('}');
+        }
+        scalar => write_node(out, scalar, 0),
+    }
+}
+
 /// A growing string that wipes each buffer it outgrows, so no copy of its
 /// content is left behind in freed memory.
 struct WipingString(Zeroizing<String>);
@@ -201,6 +238,25 @@ mod tests {
         assert_eq!(string("\u{1}\u{1f}\u{7f}"), "\"\\u0001\\u001f\u{7f}\"");
         assert_eq!(string("\u{85}\u{2028}\u{2029}"), r#""\u0085\u2028\u2029""#);
         assert_eq!(string("Pä$$ wörd ✓ {}"), "\"Pä$$ wörd ✓ {}\"");
+    }
+
+    #[test]
+    fn compact_output_has_no_white_space() {
+        let root = Node::Object(vec![
+            ("A", Node::String("x y")),
+            ("B", Node::Object(vec![("C", Node::Null)])),
+            (
+                "D",
+                Node::Array(vec![Node::Bool(false), Node::Object(vec![])]),
+            ),
+        ]);
+
+        let text = write_compact(&root);
+
+        assert_eq!(
+            text.as_str(),
+            r#"{"A":"x y","B":{"C":null},"D":[false,{}]}"#
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The live-handle registry.
 //!
-//! Every handle given to C (`ib_store *`, `ib_profile_list *`) is the
-//! address of an `Arc` kept in a process-wide table until it is freed. A
-//! call looks the address up and clones the `Arc`, so a NULL, made-up or
+//! Every handle given to C (`ib_store *`, `ib_profile_list *`,
+//! `ib_host_reply *`) is the address of an `Arc` kept in a process-wide
+//! table until it is freed. A call looks the address up and clones the
+//! `Arc`, so a NULL, made-up or
 //! freed handle gives an error instead of a crash, and a handle freed by one
 //! thread while another is using it stays alive until that use ends.
 //!
@@ -64,6 +65,11 @@ impl<T> Registry<T> {
         let removed = self.table().remove(&(handle as usize));
 
         drop(removed);
+    }
+
+    /// Unregisters `handle` and returns its value, if it was live.
+    pub fn take(&self, handle: *const T) -> Option<Arc<T>> {
+        self.table().remove(&(handle as usize))
     }
 
     fn table(&self) -> MutexGuard<'_, BTreeMap<usize, Arc<T>>> {

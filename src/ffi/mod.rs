@@ -10,9 +10,11 @@
 //!
 //! The exports are `unsafe extern "C"`: the caller vouches for the pointers
 //! it passes, as each `# Safety` section says. The `ib_str` conversions are
-//! in [`strings`], log forwarding in [`log`].
+//! in [`strings`], log forwarding in [`log`], the host's SecretManagement
+//! callback in [`host_vault`].
 
 pub mod handles;
+pub mod host_vault;
 pub mod last_error;
 pub mod log;
 pub mod panic;
@@ -21,6 +23,7 @@ pub mod store_api;
 pub mod strings;
 pub mod types;
 
+pub use self::host_vault::{ib_host_reply_add, ib_host_reply_fail, IbHostReply};
 pub use self::last_error::ib_last_error_message;
 pub use self::log::ib_set_log_callback;
 pub use self::profile_list::{

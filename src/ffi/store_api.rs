@@ -6,6 +6,7 @@ use std::slice;
 use std::sync::{Arc, Mutex};
 
 use super::handles::Registry;
+use super::host_vault::{host_from, refuse_inside_callback};
 use super::panic::{status_boundary, value_boundary};
 use super::profile_list::{issue_list, IbProfileList};
 use super::strings::{optional_secret, optional_str, optional_string, required_str};
@@ -58,26 +59,37 @@ impl Collation for CCollation {
 /// release with `ib_store_free`; on error it is not written. The handle may
 /// be used from any thread; calls on one store are serialised.
 ///
-/// Returns `IB_NULL_ARGUMENT` (NULL `options`, `store_out` or setting
-/// name), `IB_INVALID_UTF8`, `IB_INVALID_ARGUMENT` (non-NULL `host_vault`,
-/// or `config_path` missing when the file is needed).
+/// With a vault name (`IBWAPI_VAULT_NAME`) that is not a built-in vault,
+/// the host vault's callback runs during this call to set the vault up and
+/// load the profiles, and later during the calls that save. A vault that
+/// cannot be set up is no error: an error record says why and the config
+/// file is used instead.
+///
+/// Returns `IB_NULL_ARGUMENT` (NULL `options`, `store_out`, setting name or
+/// `host_vault->call`), `IB_INVALID_UTF8`, `IB_INVALID_ARGUMENT`
+/// (`config_path` missing when the file is needed, or called from inside a
+/// host vault callback).
 ///
 /// # Safety
 ///
 /// `options` must point at a valid `ib_open_options` whose `settings` array
-/// holds `settings_len` entries; `store_out` must be valid for writing.
-/// `collate` and `collate_context` must stay usable until the store is
-/// freed.
+/// holds `settings_len` entries and whose `host_vault` is NULL or points at
+/// a valid `ib_host_vault`; `store_out` must be valid for writing.
+/// `collate`, `collate_context` and the host vault's `call` and `context`
+/// must stay usable until the store is freed.
 #[no_mangle]
 pub unsafe extern "C" fn ib_store_open(
     options: *const IbOpenOptions,
     store_out: *mut *mut IbStore,
 ) -> IbStatus {
     status_boundary(|| {
+        refuse_inside_callback("ib_store_open")?;
         let options = options.as_ref().ok_or_else(|| null("options"))?;
         check_out(store_out, "store_out")?;
 
-        let store = Store::open(&settings_from(options)?, collation_from(options)?)?;
+        let settings = settings_from(options)?;
+        let host = host_from(options)?;
+        let store = Store::open_with_host(&settings, collation_from(options), host)?;
 
         store_out.write(STORES.issue(IbStore {
             store: Mutex::new(store),
@@ -186,8 +198,9 @@ pub unsafe extern "C" fn ib_store_list(
 /// Returns `IB_READ_ONLY_STORE` (environment profile), `IB_INVALID_ARGUMENT`
 /// (blank string, bad flag, user name without password or the reverse),
 /// `IB_RESERVED_NAME`, `IB_NO_CURRENT_PROFILE`, `IB_INVALID_VERSION`,
-/// `IB_MISSING_FIELD`, `IB_FILE_IO` (save failed), and the usual argument
-/// errors.
+/// `IB_MISSING_FIELD`, `IB_FILE_IO` (save failed), the vault statuses
+/// `IB_VAULT_*` (4001 to 4006) when a vault save fails, and the usual
+/// argument errors.
 ///
 /// # Safety
 ///
@@ -211,8 +224,8 @@ pub unsafe extern "C" fn ib_store_set(
 /// becomes current. When no profile is left, the config file is deleted.
 ///
 /// Returns `IB_READ_ONLY_STORE`, `IB_PROFILE_NOT_FOUND` (nothing removed),
-/// `IB_INVALID_ARGUMENT` (blank name), `IB_FILE_IO`, and the usual argument
-/// errors. Nothing changes on error.
+/// `IB_INVALID_ARGUMENT` (blank name), `IB_FILE_IO`, `IB_VAULT_*`, and the
+/// usual argument errors. Nothing changes on error.
 ///
 /// # Safety
 ///
@@ -227,10 +240,11 @@ pub unsafe extern "C" fn ib_store_remove(store: *mut IbStore, name: IbStr) -> Ib
 }
 
 /// Remove-IBConfig -AllProfiles: removes every profile and the current
-/// name, and deletes the config file.
+/// name, and deletes the config file (or, for a vault, removes every
+/// profile secret; other secrets stay).
 ///
-/// Returns `IB_READ_ONLY_STORE`, `IB_FILE_IO`, `IB_NULL_ARGUMENT` or
-/// `IB_INVALID_HANDLE`. Nothing changes on error.
+/// Returns `IB_READ_ONLY_STORE`, `IB_FILE_IO`, `IB_VAULT_*`,
+/// `IB_NULL_ARGUMENT` or `IB_INVALID_HANDLE`. Nothing changes on error.
 ///
 /// # Safety
 ///
@@ -244,6 +258,7 @@ fn with_store<T>(
     handle: *const IbStore,
     body: impl FnOnce(&mut Store) -> Result<T, Error>,
 ) -> Result<T, Error> {
+    refuse_inside_callback("store")?;
     let handle: Arc<IbStore> = STORES.get(handle, "store")?;
     let mut store = handle.store.lock().map_err(|_| Error::Internal {
         detail: "the store is unusable after an earlier panic; close and reopen it".to_owned(),
@@ -281,21 +296,14 @@ unsafe fn settings_from(options: &IbOpenOptions) -> Result<Settings, Error> {
     Ok(settings)
 }
 
-fn collation_from(options: &IbOpenOptions) -> Result<Box<dyn Collation>, Error> {
-    if !options.host_vault.is_null() {
-        return Err(Error::invalid_argument(
-            "options.host_vault",
-            "reserved; must be NULL",
-        ));
-    }
-
-    Ok(match options.collate {
+fn collation_from(options: &IbOpenOptions) -> Box<dyn Collation> {
+    match options.collate {
         Some(callback) => Box::new(CCollation {
             callback,
             context: options.collate_context,
         }),
         None => Box::new(DefaultCollation),
-    })
+    }
 }
 
 unsafe fn edit_from(edit: &IbProfileEdit) -> Result<ProfileEdit, Error> {

@@ -101,3 +101,22 @@ pub unsafe fn optional_string(text: IbStr, argument: &str) -> Result<Option<Stri
 pub unsafe fn optional_secret(text: IbStr, argument: &str) -> Result<Option<Secret>, Error> {
     Ok(optional_str(text, argument)?.map(Secret::from))
 }
+
+/// An optional string whose bytes need not be UTF-8: invalid sequences
+/// become U+FFFD. For messages from the host, which are shown, not used.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] for a NULL pointer with a non-zero length.
+///
+/// # Safety
+///
+/// As for [`optional_str`].
+pub unsafe fn optional_lossy(text: IbStr, argument: &str) -> Result<Option<String>, Error> {
+    if text.ptr.is_null() {
+        return optional_str(text, argument).map(|_| None);
+    }
+
+    let bytes = slice::from_raw_parts(text.ptr, text.len);
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}

@@ -5,6 +5,7 @@
 
 use std::ffi::c_void;
 
+use super::host_vault::IbHostReply;
 use crate::error::Error;
 
 /// Status returned by every fallible function. `IB_OK` (0) is success;
@@ -38,6 +39,22 @@ pub const IB_MISSING_FIELD: IbStatus = IbStatus(2003);
 pub const IB_READ_ONLY_STORE: IbStatus = IbStatus(2004);
 /// The config file could not be read or written.
 pub const IB_FILE_IO: IbStatus = IbStatus(3001);
+/// The vault cannot be used (SecretManagement not installed, unlock or
+/// test failed, or it went away after the store was opened).
+pub const IB_VAULT_UNAVAILABLE: IbStatus = IbStatus(4001);
+/// The vault needs a password: unlock it, or set IBWAPI_VAULT_PASS and
+/// import the module again.
+pub const IB_VAULT_LOCKED: IbStatus = IbStatus(4002);
+/// A vault write or removal failed; the message says which profiles are
+/// out of step, if any, and what to do.
+pub const IB_VAULT_WRITE_FAILED: IbStatus = IbStatus(4003);
+/// A secret name the vault would refuse; the message gives the rule.
+/// Nothing was written.
+pub const IB_VAULT_NAME_REFUSED: IbStatus = IbStatus(4004);
+/// The vault is read-only.
+pub const IB_VAULT_READ_ONLY: IbStatus = IbStatus(4005);
+/// The secret name is held by a soft-deleted secret.
+pub const IB_VAULT_NAME_BLOCKED: IbStatus = IbStatus(4006);
 /// A bug: a panic was caught at the boundary.
 pub const IB_PANIC: IbStatus = IbStatus(9001);
 /// A bug or an impossible state.
@@ -57,6 +74,12 @@ pub(crate) fn status_of(error: &Error) -> IbStatus {
         Error::MissingField { .. } => IB_MISSING_FIELD,
         Error::ReadOnlyStore => IB_READ_ONLY_STORE,
         Error::FileIo { .. } => IB_FILE_IO,
+        Error::VaultUnavailable { .. } => IB_VAULT_UNAVAILABLE,
+        Error::VaultLocked { .. } => IB_VAULT_LOCKED,
+        Error::VaultAccess { .. } | Error::VaultWriteFailed { .. } => IB_VAULT_WRITE_FAILED,
+        Error::VaultNameRefused { .. } => IB_VAULT_NAME_REFUSED,
+        Error::VaultReadOnly { .. } => IB_VAULT_READ_ONLY,
+        Error::VaultNameBlocked { .. } => IB_VAULT_NAME_BLOCKED,
         Error::Internal { .. } => IB_INTERNAL,
     }
 }
@@ -110,8 +133,46 @@ pub struct IbOpenOptions {
     pub collate: IbCollateFn,
     /// Passed to `collate` as `ctx`; must stay valid until the store is freed.
     pub collate_context: *mut c_void,
-    /// Reserved for SecretManagement callbacks; must be NULL.
-    pub host_vault: *const c_void,
+    /// The host's access to SecretManagement vaults; NULL when it offers
+    /// none (then an `IBWAPI_VAULT_NAME` that is not a built-in vault falls
+    /// back to the config file as if SecretManagement were not installed).
+    /// The struct is copied during `ib_store_open`; its `call` and `context`
+    /// must stay usable until the store is freed.
+    pub host_vault: *const IbHostVault,
+}
+
+/// Runs one SecretManagement operation for the core (docs/ABI.md, "Vaults"):
+/// `op` 1 available, 2 unlock, 3 test, 4 list, 5 read, 6 write, 7 remove,
+/// 8 describe; `vault` is the vault's name; `arg1` and `arg2` are as the
+/// table in docs/ABI.md says (NULL when unused). The host answers through
+/// `reply` with `ib_host_reply_add` and `ib_host_reply_fail`; `reply` is
+/// valid only until the callback returns.
+///
+/// Called only while an `ib_store_*` function runs, on the thread that
+/// called it. The callback must not unwind (throw) into the core, and must
+/// not call `ib_store_*` functions (they fail with `IB_INVALID_ARGUMENT`).
+/// The unlock password (op 2, `arg1`) and the written value (op 6, `arg2`)
+/// are secrets: the host must not log them or keep them.
+pub type IbHostVaultFn = Option<
+    unsafe extern "C" fn(
+        context: *mut c_void,
+        op: u32,
+        vault: IbStr,
+        arg1: IbStr,
+        arg2: IbStr,
+        reply: *mut IbHostReply,
+    ),
+>;
+
+/// The host's SecretManagement access, given in `ib_open_options`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IbHostVault {
+    /// The operation callback; must not be NULL.
+    pub call: IbHostVaultFn,
+    /// Passed to `call` as `context`; must stay valid until the store is
+    /// freed, and usable from any thread that calls a store function.
+    pub context: *mut c_void,
 }
 
 /// The arguments of Set-IBConfig. A NULL string means "not given".

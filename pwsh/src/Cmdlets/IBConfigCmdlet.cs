@@ -39,7 +39,11 @@ namespace PoshIBWAPI.Config.Cmdlets
         {
             try
             {
-                return call();
+                // A vault store may run SecretManagement cmdlets in this session.
+                using (HostVault.Use(InvokeCommand))
+                {
+                    return call();
+                }
             }
             finally
             {

@@ -7,7 +7,12 @@ namespace PoshIBWAPI.Config.Cmdlets
     /// Remove-IBConfig: removes one profile (the current one by default) or,
     /// with -AllProfiles, every profile and the stored file or secrets.
     /// </summary>
-    [Cmdlet(VerbsCommon.Remove, "IBConfig", DefaultParameterSetName = SpecificSet)]
+    [Cmdlet(
+        VerbsCommon.Remove,
+        "IBConfig",
+        DefaultParameterSetName = SpecificSet,
+        SupportsShouldProcess = true,
+        ConfirmImpact = ConfirmImpact.Low)]
     public sealed class RemoveIBConfigCommand : IBConfigCmdlet
     {
         private const string SpecificSet = "Specific";
@@ -70,7 +75,7 @@ namespace PoshIBWAPI.Config.Cmdlets
         private void RemoveAll()
         {
             // -AllProfiles:$false is odd but valid: it removes nothing.
-            if (AllProfiles.IsPresent)
+            if (AllProfiles.IsPresent && ShouldProcess("all connection profiles", "Remove"))
             {
                 Call(() => Store.RemoveAll());
             }
@@ -78,6 +83,11 @@ namespace PoshIBWAPI.Config.Cmdlets
 
         private void RemoveOne()
         {
+            if (!ShouldProcess(ProfileName ?? "the current profile", "Remove connection profile"))
+            {
+                return;
+            }
+
             try
             {
                 Call(() => Store.Remove(ProfileName));

@@ -10,7 +10,11 @@ namespace PoshIBWAPI.Config.Cmdlets
     /// Positions 0 to 4 match the implicit positions Posh-IBWAPI 4.x's
     /// function gave its non-switch parameters.
     /// </remarks>
-    [Cmdlet(VerbsCommon.Set, "IBConfig")]
+    [Cmdlet(
+        VerbsCommon.Set,
+        "IBConfig",
+        SupportsShouldProcess = true,
+        ConfirmImpact = ConfirmImpact.Low)]
     public sealed class SetIBConfigCommand : IBConfigCmdlet
     {
         /// <summary>Gets or sets the profile to create or edit; the current one when omitted.</summary>
@@ -66,6 +70,11 @@ namespace PoshIBWAPI.Config.Cmdlets
                     return;
                 }
 
+                if (!ShouldProcess(DescribeTarget(), "Save connection profile"))
+                {
+                    return;
+                }
+
                 Call(() => Store.Set(BuildChange()));
             }
             catch (IBConfigException failure)
@@ -77,6 +86,12 @@ namespace PoshIBWAPI.Config.Cmdlets
                 ThrowTerminatingError(new ErrorRecord(
                     failure, "WAPIVersionQueryFailed", failure.Category, ProfileName));
             }
+        }
+
+        private string DescribeTarget()
+        {
+            string name = ProfileName ?? "the current profile";
+            return NewName == null ? name : $"{name} (renamed to {NewName})";
         }
 
         private ProfileChange BuildChange()

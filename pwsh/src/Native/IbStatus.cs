@@ -18,6 +18,12 @@ namespace PoshIBWAPI.Config.Native
         MissingField = 2003,
         ReadOnlyStore = 2004,
         FileIo = 3001,
+        VaultUnavailable = 4001,
+        VaultLocked = 4002,
+        VaultWriteFailed = 4003,
+        VaultNameRefused = 4004,
+        VaultReadOnly = 4005,
+        VaultNameBlocked = 4006,
         Panic = 9001,
         Internal = 9002,
     }

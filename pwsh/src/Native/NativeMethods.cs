@@ -57,6 +57,12 @@ namespace PoshIBWAPI.Config.Native
         internal static extern void ib_profile_list_free(IntPtr list);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern IbStatus ib_host_reply_add(IntPtr reply, IbStr item);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern IbStatus ib_host_reply_fail(IntPtr reply, uint kind, IbStr message);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern IbStatus ib_last_error_message(out byte* message, out UIntPtr length);
     }
 }

@@ -128,6 +128,7 @@ namespace PoshIBWAPI.Config.Native
                     Settings = first,
                     SettingsLen = (UIntPtr)pairs.Length,
                     Collate = NativeLog.CollatePointer,
+                    HostVault = HostVault.Pointer,
                 };
                 Check(NativeMethods.ib_store_open(&options, out StoreHandle handle));
                 return new NativeStore(handle);

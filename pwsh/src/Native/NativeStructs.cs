@@ -74,6 +74,19 @@ namespace PoshIBWAPI.Config.Native
         public byte IsCurrent;
     }
 
+    /// <summary>The SecretManagement callback table (<c>ib_host_vault</c>).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct IbHostVault
+    {
+        public IntPtr Call;
+        public IntPtr Context;
+    }
+
+    /// <summary>Runs one SecretManagement operation for the core (<c>ib_host_vault_fn</c>).</summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void IbHostVaultCallback(
+        IntPtr context, uint op, IbStr vault, IbStr arg1, IbStr arg2, IntPtr reply);
+
     /// <summary>Receives the core's log records (<c>ib_log_fn</c>).</summary>
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal unsafe delegate void IbLogCallback(

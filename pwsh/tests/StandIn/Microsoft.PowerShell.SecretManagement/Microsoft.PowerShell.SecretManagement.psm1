@@ -8,7 +8,8 @@
 #   registry.json        vault name -> module name, description, VaultParameters
 #   vault-<name>.json    secret name -> { Type, Value, Metadata }, soft-deleted names
 #   calls.json           vault name -> vault function -> number of calls
-#   .lock                held while any of the above is read or rewritten
+#   standin.lock         held while any of the above is read or rewritten
+#                        (not a dot file, so Remove-Item -Recurse needs no -Force)
 #
 # Values are stored in plain text, SecureString included: this is a test
 # double, never a place for real secrets. VaultParameters switch on test
@@ -122,8 +123,7 @@ function Get-StandInRoot {
 
 function Use-StandInLock {
     # Runs Body holding the folder's lock file, so two processes never lose
-    # each other's changes (.NET maps FileShare.None to flock on Unix).
-    # Re-entrant within one process.
+    # each other's changes. Re-entrant within one process; waits up to 30 s.
     param([scriptblock] $Body)
 
     if ($script:LockDepth -gt 0) {
@@ -131,28 +131,14 @@ function Use-StandInLock {
         return
     }
 
-    $handle = Open-LockFile (Join-Path (Get-StandInRoot) '.lock')
+    $path = Join-Path (Get-StandInRoot) 'standin.lock'
+    $handle = [SecretManagementStandIn.FileLock]::Acquire($path, 30000)
     $script:LockDepth++
     try {
         & $Body
     } finally {
         $script:LockDepth--
         $handle.Dispose()
-    }
-}
-
-function Open-LockFile {
-    # Waits up to 30 s for another process to let go of the lock.
-    param([string] $Path)
-
-    $deadline = [DateTime]::UtcNow.AddSeconds(30)
-    while ($true) {
-        try {
-            return [IO.File]::Open($Path, 'OpenOrCreate', 'ReadWrite', 'None')
-        } catch [IO.IOException] {
-            if ([DateTime]::UtcNow -ge $deadline) { throw }
-        }
-        Start-Sleep -Milliseconds 10
     }
 }
 
@@ -314,9 +300,38 @@ function ConvertFrom-SecureText {
     [Net.NetworkCredential]::new('', $Secure).Password
 }
 
+function Get-SecretTypeProblem {
+    # Why SecretStore would refuse this value, or $null (§7, §9): only byte[],
+    # string, SecureString, PSCredential, and a Hashtable of at most 20 of
+    # those; not [ordered], arrays, numbers or other objects.
+    param([object] $Secret, [switch] $InHashtable)
+
+    $simple = $Secret -is [byte[]] -or $Secret -is [string] -or
+        $Secret -is [securestring] -or $Secret -is [pscredential]
+    if ($simple) { return $null }
+
+    if ($Secret -is [hashtable] -and -not $InHashtable) {
+        if ($Secret.Count -gt 20) {
+            return [ArgumentException]::new('A Hashtable secret can hold at most 20 entries.')
+        }
+        foreach ($key in $Secret.Keys) {
+            $problem = Get-SecretTypeProblem $Secret[$key] -InHashtable
+            if ($null -ne $problem) { return $problem }
+        }
+        return $null
+    }
+
+    $typeName = if ($null -eq $Secret) { 'null' } else { $Secret.GetType().FullName }
+    $where = if ($InHashtable) { 'inside a Hashtable secret' } else { 'as a secret' }
+    [ArgumentException]::new(
+        "A value of type '$typeName' cannot be stored $where. Supported types: " +
+        'byte[], String, SecureString, PSCredential, Hashtable.')
+}
+
 function ConvertTo-StoredSecret {
-    # A secret value as kept in the vault file: @{ Type; Value }. Throws for a
-    # type SecretStore refuses (§9: [ordered], arrays, numbers, objects...).
+    # A secret value as kept in the vault file: @{ Type; Value }. SecureString
+    # and PSCredential passwords are kept as plain text (a test double). The
+    # value must have passed Get-SecretTypeProblem.
     param([object] $Secret)
 
     if ($Secret -is [byte[]]) {
@@ -333,33 +348,9 @@ function ConvertTo-StoredSecret {
         }
         return @{ Type = 'PSCredential'; Value = $credential }
     }
-    if ($Secret -is [hashtable]) { return ConvertTo-StoredHashtable $Secret }
-
-    $typeName = if ($null -eq $Secret) { 'null' } else { $Secret.GetType().FullName }
-    throw [ArgumentException]::new(
-        "A secret of type '$typeName' cannot be stored. Supported types: " +
-        'byte[], String, SecureString, PSCredential, Hashtable.')
-}
-
-function ConvertTo-StoredHashtable {
-    # SecretStore's limits (§7, §9): at most 20 entries, each value byte[],
-    # string, SecureString or PSCredential. $null for an empty hashtable,
-    # which SecretStore silently does not store.
-    param([hashtable] $Table)
-
-    if ($Table.Count -eq 0) { return $null }
-    if ($Table.Count -gt 20) {
-        throw [ArgumentException]::new('A Hashtable secret can hold at most 20 entries.')
-    }
 
     $entries = [ordered]@{}
-    foreach ($key in $Table.Keys) {
-        $value = $Table[$key]
-        if ($value -is [hashtable]) {
-            throw [ArgumentException]::new("Hashtable secret entry '$key' cannot be a Hashtable.")
-        }
-        $entries[[string]$key] = ConvertTo-StoredSecret $value
-    }
+    foreach ($key in $Secret.Keys) { $entries[[string]$key] = ConvertTo-StoredSecret $Secret[$key] }
     @{ Type = 'Hashtable'; Value = $entries }
 }
 
@@ -369,7 +360,10 @@ function ConvertFrom-StoredSecret {
 
     $value = $Stored['Value']
     switch ($Stored['Type']) {
-        'ByteArray' { Write-Output -NoEnumerate ([Convert]::FromBase64String($value)) }
+        'ByteArray' {
+            $bytes = [Convert]::FromBase64String($value)
+            , $bytes
+        }
         'String' { [string]$value }
         'SecureString' { ConvertTo-SecureText $value }
         'PSCredential' {
@@ -383,33 +377,45 @@ function ConvertFrom-StoredSecret {
     }
 }
 
+function Get-MetadataProblem {
+    # Metadata values may be string, int or DateTime (SecretStore's rule); why
+    # not, or $null.
+    param([hashtable] $Metadata)
+
+    if ($null -eq $Metadata) { return $null }
+    foreach ($key in $Metadata.Keys) {
+        $value = $Metadata[$key]
+        $allowed = $value -is [string] -or $value -is [int] -or
+            $value -is [long] -or $value -is [datetime]
+        if ($allowed) { continue }
+        $typeName = if ($null -eq $value) { 'null' } else { $value.GetType().FullName }
+        return [ArgumentException]::new(
+            "Metadata '$key' has type '$typeName'; " +
+            'metadata values must be string, int or DateTime.')
+    }
+    $null
+}
+
 function ConvertTo-StoredMetadata {
-    # Metadata values may be string, int or DateTime (SecretStore's rule).
     # Integers are kept as Int64, which is also what the real store returns.
+    # The table must have passed Get-MetadataProblem.
     param([hashtable] $Metadata)
 
     $stored = [ordered]@{}
     if ($null -eq $Metadata) { return $stored }
 
     foreach ($key in $Metadata.Keys) {
-        $stored[[string]$key] = ConvertTo-StoredMetadataValue $key $Metadata[$key]
+        $value = $Metadata[$key]
+        $stored[[string]$key] = if ($value -is [datetime]) {
+            $text = $value.ToString('o', [Globalization.CultureInfo]::InvariantCulture)
+            @{ Type = 'DateTime'; Value = $text }
+        } elseif ($value -is [string]) {
+            @{ Type = 'String'; Value = $value }
+        } else {
+            @{ Type = 'Int64'; Value = [long]$value }
+        }
     }
     $stored
-}
-
-function ConvertTo-StoredMetadataValue {
-    param([object] $Key, [object] $Value)
-
-    if ($Value -is [string]) { return @{ Type = 'String'; Value = $Value } }
-    if ($Value -is [int] -or $Value -is [long]) { return @{ Type = 'Int64'; Value = [long]$Value } }
-    if ($Value -is [datetime]) {
-        $text = $Value.ToString('o', [Globalization.CultureInfo]::InvariantCulture)
-        return @{ Type = 'DateTime'; Value = $text }
-    }
-
-    $typeName = if ($null -eq $Value) { 'null' } else { $Value.GetType().FullName }
-    throw [ArgumentException]::new(
-        "Metadata '$Key' has type '$typeName'; metadata values must be string, int or DateTime.")
 }
 
 function ConvertFrom-StoredMetadata {
@@ -455,10 +461,7 @@ function ConvertTo-CallerValue {
     param([object] $Value, [bool] $AsPlainText)
 
     if ($Value -is [securestring] -and $AsPlainText) { return ConvertFrom-SecureText $Value }
-    if ($Value -isnot [string] -or $AsPlainText) {
-        Write-Output -NoEnumerate $Value
-        return
-    }
+    if ($Value -isnot [string] -or $AsPlainText) { return , $Value }
 
     # Empty or over-long text cannot become a SecureString: $null, no error (§9).
     if ($Value.Length -eq 0 -or $Value.Length -gt $script:MaxSecureStringLength) { return $null }
@@ -468,9 +471,7 @@ function ConvertTo-CallerValue {
 
 # ---------------------------------------------------------------------------
 # The stand-in vault: what an extension vault's functions would do (§6, §7).
-# Each Invoke-Vault* function counts its call, then either returns output,
-# adds "Write-Error" records to $Errors (forwarded by Invoke-VaultOperation),
-# or throws, as a script vault would.
+# Helpers first, then the Invoke-Vault* functions.
 
 function Get-VaultOption {
     # One VaultParameters value, key ignoring case; an array comes back whole.
@@ -507,72 +508,103 @@ function Test-VaultLocked {
     -not [SecretManagementStandIn.UnlockState]::IsUnlockedWith((Get-LockKey $Vault), $password)
 }
 
-function Assert-VaultUnlocked {
-    # A locked vault never prompts here (SecretStore with Interaction None).
-    param([hashtable] $Vault)
-
-    if (Test-VaultLocked $Vault) {
-        throw [Microsoft.PowerShell.SecretManagement.PasswordRequiredException]::new(
-            "A valid password is required to access vault '$($Vault.Name)'. " +
-            "Use Unlock-SecretVault -Name '$($Vault.Name)' to unlock it.")
-    }
-}
-
-function Assert-VaultWritable {
-    param([hashtable] $Vault)
-
-    if (Test-VaultSwitch $Vault 'ReadOnly') {
-        throw [InvalidOperationException]::new(
-            "Vault '$($Vault.Name)' is read-only: secrets cannot be added, changed or removed.")
-    }
-}
-
-function Assert-SecretNameAllowed {
-    # NamePattern, e.g. Azure Key Vault's '^[0-9a-zA-Z-]+$' (case-sensitive regex).
-    param([hashtable] $Vault, [string] $Name)
-
-    $rule = [string](Get-VaultOption $Vault 'NamePattern')
-    if ($rule.Length -gt 0 -and -not [regex]::IsMatch($Name, $rule)) {
-        throw [ArgumentException]::new(
-            "Secret name '$Name' is not valid in vault '$($Vault.Name)': " +
-            "names must match the pattern '$rule'.")
-    }
-}
-
-function Assert-SecretNameNotDeleted {
-    # SoftDelete: a removed secret keeps its name until purged, as in Azure Key Vault.
-    param([hashtable] $Vault, [string] $Name, [hashtable] $Data)
-
-    if ($Data.Deleted.ContainsKey($Name)) {
-        throw [InvalidOperationException]::new(
-            "Secret name '$Name' in vault '$($Vault.Name)' is held by a soft-deleted secret. " +
-            'Purge or recover the deleted secret before reusing the name ' +
-            '(stand-in: Clear-StandInDeleted).')
-    }
-}
-
-function Assert-SecretReadable {
-    # BrokenSecrets: these names fail to read, as a corrupt entry would.
-    param([hashtable] $Vault, [string] $Name)
-
-    $broken = @(Get-VaultOption $Vault 'BrokenSecrets')
-    if ($broken -contains $Name) {
-        throw [InvalidOperationException]::new(
-            "Secret '$Name' in vault '$($Vault.Name)' cannot be read " +
-            '(stand-in option BrokenSecrets).')
+function New-VaultContext {
+    # What one vault call reports back besides its output: the records its
+    # Write-Error calls would forward, and what it would have thrown.
+    [pscustomobject]@{
+        Errors = [System.Collections.Generic.List[object]]::new()
+        Failure = $null
     }
 }
 
 function Add-VaultError {
-    # What a vault's Write-Error would send back through SecretManagement.
+    # A vault's Write-Error, to be forwarded through SecretManagement.
     param(
-        [System.Collections.Generic.List[object]] $Errors,
+        [psobject] $Context,
         [string] $Id,
         [Exception] $Exception,
         [Management.Automation.ErrorCategory] $Category
     )
 
-    $Errors.Add([pscustomobject]@{ Id = $Id; Exception = $Exception; Category = $Category })
+    $Context.Errors.Add([pscustomobject]@{ Id = $Id; Exception = $Exception; Category = $Category })
+}
+
+function Add-WriteError {
+    # What a plain `Write-Error -Message` in a vault looks like to the caller.
+    param([psobject] $Context, [string] $Message)
+
+    $exception = [Microsoft.PowerShell.Commands.WriteErrorException]::new($Message)
+    $id = 'Microsoft.PowerShell.Commands.WriteErrorException'
+    Add-VaultError $Context $id $exception 'NotSpecified'
+}
+
+# The Confirm-* checks return $true, or set $Context.Failure (what a script
+# vault would throw) and return $false. Nothing in the vault really throws: a
+# caught PowerShell exception would still reach the caller's $Error and
+# -ErrorVariable.
+
+function Confirm-VaultUnlocked {
+    # A locked vault never prompts here (SecretStore with Interaction None).
+    param([hashtable] $Vault, [psobject] $Context)
+
+    if (-not (Test-VaultLocked $Vault)) { return $true }
+    $Context.Failure = [Microsoft.PowerShell.SecretManagement.PasswordRequiredException]::new(
+        "A valid password is required to access vault '$($Vault.Name)'. " +
+        "Use Unlock-SecretVault -Name '$($Vault.Name)' to unlock it.")
+    $false
+}
+
+function Confirm-VaultWritable {
+    param([hashtable] $Vault, [psobject] $Context)
+
+    if (-not (Test-VaultSwitch $Vault 'ReadOnly')) { return $true }
+    $Context.Failure = [InvalidOperationException]::new(
+        "Vault '$($Vault.Name)' is read-only: secrets cannot be added, changed or removed.")
+    $false
+}
+
+function Confirm-SecretNameAllowed {
+    # NamePattern, e.g. Azure Key Vault's '^[0-9a-zA-Z-]+$' (case-sensitive regex).
+    param([hashtable] $Vault, [string] $Name, [psobject] $Context)
+
+    $rule = [string](Get-VaultOption $Vault 'NamePattern')
+    if ($rule.Length -eq 0 -or [regex]::IsMatch($Name, $rule)) { return $true }
+    $Context.Failure = [ArgumentException]::new(
+        "Secret name '$Name' is not valid in vault '$($Vault.Name)': " +
+        "names must match the pattern '$rule'.")
+    $false
+}
+
+function Confirm-SecretNameFree {
+    # SoftDelete: a removed secret keeps its name until purged, as in Azure Key Vault.
+    param([hashtable] $Vault, [string] $Name, [hashtable] $Data, [psobject] $Context)
+
+    if (-not $Data.Deleted.ContainsKey($Name)) { return $true }
+    $Context.Failure = [InvalidOperationException]::new(
+        "Secret name '$Name' in vault '$($Vault.Name)' is held by a soft-deleted secret. " +
+        'Purge or recover the deleted secret before reusing the name ' +
+        '(stand-in: Clear-StandInDeleted).')
+    $false
+}
+
+function Confirm-SecretReadable {
+    # BrokenSecrets: these names fail to read, as a corrupt entry would.
+    param([hashtable] $Vault, [string] $Name, [psobject] $Context)
+
+    $broken = Get-VaultOption $Vault 'BrokenSecrets'
+    if (@($broken) -notcontains $Name) { return $true }
+    $Context.Failure = [InvalidOperationException]::new(
+        "Secret '$Name' in vault '$($Vault.Name)' cannot be read (stand-in option BrokenSecrets).")
+    $false
+}
+
+function Confirm-NoProblem {
+    # A value check's problem, if any, becomes the vault's failure.
+    param([Exception] $Problem, [psobject] $Context)
+
+    if ($null -eq $Problem) { return $true }
+    $Context.Failure = $Problem
+    $false
 }
 
 function New-SecretInformation {
@@ -584,29 +616,26 @@ function New-SecretInformation {
         $Name, $type, $Vault.Name, $metadata)
 }
 
-function New-NamePattern {
-    # The Filter as SecretStore reads it: a WildcardPattern ignoring case. A
-    # malformed one (an unbalanced '[') fails like a .NET call in a script vault.
-    param([string] $Filter, [System.Collections.Generic.List[object]] $Errors)
-
-    $pattern = [WildcardPattern]::new($Filter, [Management.Automation.WildcardOptions]::IgnoreCase)
-    try {
-        $null = $pattern.IsMatch('')
-        return $pattern
-    } catch {
-        Add-VaultError $Errors 'WildcardPatternException' $_.Exception 'NotSpecified'
-        return $null
-    }
-}
+# The vault functions. Each counts its call, then returns output, adds
+# forwarded errors, or sets a failure, as an extension vault would (§6, §7).
 
 function Invoke-VaultGetSecretInfo {
-    param([hashtable] $Vault, [string] $Filter, [System.Collections.Generic.List[object]] $Errors)
+    # Filter is a WildcardPattern ignoring case, as in SecretStore. A
+    # malformed one (an unbalanced '[') fails as a .NET call in a script vault
+    # would: a forwarded error named after the exception, and no output.
+    param([hashtable] $Vault, [string] $Filter, [psobject] $Context)
 
     Add-VaultCall $Vault 'Get-SecretInfo'
-    Assert-VaultUnlocked $Vault
-    $pattern = New-NamePattern $Filter $Errors
-    if ($null -eq $pattern) { return }
+    if (-not (Confirm-VaultUnlocked $Vault $Context)) { return }
+    $badPattern = [SecretManagementStandIn.Wildcard]::Check($Filter)
+    if ($null -ne $badPattern) {
+        $wrapped = [Management.Automation.MethodInvocationException]::new(
+            $badPattern.Message, $badPattern)
+        Add-VaultError $Context 'WildcardPatternException' $wrapped 'NotSpecified'
+        return
+    }
 
+    $pattern = [WildcardPattern]::new($Filter, [Management.Automation.WildcardOptions]::IgnoreCase)
     $secrets = (Read-VaultData $Vault.Name).Secrets
     foreach ($name in (Get-SortedName $secrets.Keys)) {
         # 'psht:' names are never listed, though Get/Set/Remove work on them (§9).
@@ -617,56 +646,60 @@ function Invoke-VaultGetSecretInfo {
 
 function Invoke-VaultGetSecret {
     # No output when the secret is absent: SecretManagement reports that.
-    param([hashtable] $Vault, [string] $Name, [System.Collections.Generic.List[object]] $Errors)
+    param([hashtable] $Vault, [string] $Name, [psobject] $Context)
 
     Add-VaultCall $Vault 'Get-Secret'
-    Assert-VaultUnlocked $Vault
-    Assert-SecretReadable $Vault $Name
+    if (-not (Confirm-VaultUnlocked $Vault $Context)) { return }
+    if (-not (Confirm-SecretReadable $Vault $Name $Context)) { return }
 
     $stored = (Read-VaultData $Vault.Name).Secrets[$Name]
-    if ($null -ne $stored) { Write-Output -NoEnumerate (ConvertFrom-StoredSecret $stored) }
+    if ($null -eq $stored) { return }
+    $value = ConvertFrom-StoredSecret $stored
+    , $value
 }
 
 function Invoke-VaultSetSecret {
-    # Adds or overwrites; the newest casing of the name is kept (§9).
+    # Adds or overwrites; the newest casing of the name is kept (§9). An
+    # empty hashtable is silently not stored, as in SecretStore.
     param(
         [hashtable] $Vault,
         [string] $Name,
         [object] $Secret,
         [hashtable] $Metadata,
-        [System.Collections.Generic.List[object]] $Errors
+        [psobject] $Context
     )
 
     Add-VaultCall $Vault 'Set-Secret'
-    Assert-VaultUnlocked $Vault
-    Assert-VaultWritable $Vault
-    Assert-SecretNameAllowed $Vault $Name
+    if (-not (Confirm-VaultUnlocked $Vault $Context)) { return }
+    if (-not (Confirm-VaultWritable $Vault $Context)) { return }
+    if (-not (Confirm-SecretNameAllowed $Vault $Name $Context)) { return }
+    if (-not (Confirm-NoProblem (Get-SecretTypeProblem $Secret) $Context)) { return }
+    if (-not (Confirm-NoProblem (Get-MetadataProblem $Metadata) $Context)) { return }
+    if ($Secret -is [hashtable] -and $Secret.Count -eq 0) { return }
 
     $stored = ConvertTo-StoredSecret $Secret
-    if ($null -eq $stored) { return }
     $stored['Metadata'] = ConvertTo-StoredMetadata $Metadata
-
     Update-VaultData $Vault.Name {
         param($data)
-        Assert-SecretNameNotDeleted $Vault $Name $data
+        if (-not (Confirm-SecretNameFree $Vault $Name $data $Context)) { return }
         $data.Secrets.Remove($Name)
         $data.Secrets[$Name] = $stored
     }
 }
 
 function Invoke-VaultRemoveSecret {
-    param([hashtable] $Vault, [string] $Name, [System.Collections.Generic.List[object]] $Errors)
+    param([hashtable] $Vault, [string] $Name, [psobject] $Context)
 
     Add-VaultCall $Vault 'Remove-Secret'
-    Assert-VaultUnlocked $Vault
-    Assert-VaultWritable $Vault
+    if (-not (Confirm-VaultUnlocked $Vault $Context)) { return }
+    if (-not (Confirm-VaultWritable $Vault $Context)) { return }
 
     Update-VaultData $Vault.Name {
         param($data)
         if (-not $data.Secrets.ContainsKey($Name)) {
             $missing = [Management.Automation.ItemNotFoundException]::new(
                 "Secret '$Name' was not found in vault '$($Vault.Name)', so it was not removed.")
-            Add-VaultError $Errors 'SecretStoreRemoveSecretFailed' $missing 'InvalidOperation'
+            Add-VaultError $Context 'SecretStoreRemoveSecretFailed' $missing 'InvalidOperation'
             return
         }
         $data.Secrets.Remove($Name)
@@ -676,31 +709,25 @@ function Invoke-VaultRemoveSecret {
 
 function Invoke-VaultSetSecretInfo {
     # Replaces all metadata of an existing secret (an empty table clears it).
-    param(
-        [hashtable] $Vault,
-        [string] $Name,
-        [hashtable] $Metadata,
-        [System.Collections.Generic.List[object]] $Errors
-    )
+    param([hashtable] $Vault, [string] $Name, [hashtable] $Metadata, [psobject] $Context)
 
     Add-VaultCall $Vault 'Set-SecretInfo'
-    Assert-VaultUnlocked $Vault
-    Assert-VaultWritable $Vault
-
-    try {
-        $stored = ConvertTo-StoredMetadata $Metadata
-    } catch {
-        Add-VaultError $Errors 'SecretStoreSetSecretInfoFailed' $_.Exception 'InvalidOperation'
+    if (-not (Confirm-VaultUnlocked $Vault $Context)) { return }
+    if (-not (Confirm-VaultWritable $Vault $Context)) { return }
+    $problem = Get-MetadataProblem $Metadata
+    if ($null -ne $problem) {
+        Add-VaultError $Context 'SecretStoreSetSecretInfoFailed' $problem 'InvalidOperation'
         return
     }
 
+    $stored = ConvertTo-StoredMetadata $Metadata
     Update-VaultData $Vault.Name {
         param($data)
         $entry = $data.Secrets[$Name]
         if ($null -eq $entry) {
             $missing = [Management.Automation.ItemNotFoundException]::new(
                 "Secret '$Name' was not found in vault '$($Vault.Name)'; no metadata was set.")
-            Add-VaultError $Errors 'SecretStoreSetSecretInfoFailed' $missing 'InvalidOperation'
+            Add-VaultError $Context 'SecretStoreSetSecretInfoFailed' $missing 'InvalidOperation'
             return
         }
         $entry['Metadata'] = $stored
@@ -709,7 +736,7 @@ function Invoke-VaultSetSecretInfo {
 
 function Invoke-VaultTest {
     # $true, or $false with errors. Never prompts, even when locked (§3, §7).
-    param([hashtable] $Vault, [System.Collections.Generic.List[object]] $Errors)
+    param([hashtable] $Vault, [psobject] $Context)
 
     Add-VaultCall $Vault 'Test-SecretVault'
     $name = $Vault.Name
@@ -719,36 +746,25 @@ function Invoke-VaultTest {
         $locked = [Microsoft.PowerShell.SecretManagement.PasswordRequiredException]::new(
             "A valid password is required to access vault '$name'.")
         $wrapped = [Management.Automation.MethodInvocationException]::new($locked.Message, $locked)
-        Add-VaultError $Errors 'PasswordRequiredException' $wrapped 'NotSpecified'
-        Add-WriteError $Errors "Test-SecretVault could not write a test secret in vault '$name': it is locked."
+        Add-VaultError $Context 'PasswordRequiredException' $wrapped 'NotSpecified'
+        Add-WriteError $Context (
+            "Test-SecretVault could not write a test secret in vault '$name': it is locked.")
         return $false
     }
     if (Test-VaultSwitch $Vault 'FailTest') {
-        Add-WriteError $Errors "Vault '$name' failed its self test (stand-in option FailTest)."
+        Add-WriteError $Context "Vault '$name' failed its self test (stand-in option FailTest)."
         return $false
     }
 
-    # A data file that cannot be read makes the test throw.
+    # A data file that cannot be read fails the test.
     $null = Read-VaultData $name
     $true
-}
-
-function Add-WriteError {
-    # What a plain `Write-Error -Message` in a vault looks like to the caller.
-    param([System.Collections.Generic.List[object]] $Errors, [string] $Message)
-
-    $exception = [Microsoft.PowerShell.Commands.WriteErrorException]::new($Message)
-    Add-VaultError $Errors 'Microsoft.PowerShell.Commands.WriteErrorException' $exception 'NotSpecified'
 }
 
 function Invoke-VaultUnlock {
     # Right password: unlocked for the rest of this process. Wrong password:
     # locked again, even if it was unlocked before (§9).
-    param(
-        [hashtable] $Vault,
-        [securestring] $Password,
-        [System.Collections.Generic.List[object]] $Errors
-    )
+    param([hashtable] $Vault, [securestring] $Password, [psobject] $Context)
 
     Add-VaultCall $Vault 'Unlock-SecretVault'
     $expected = [string](Get-VaultOption $Vault 'Password')
@@ -761,12 +777,12 @@ function Invoke-VaultUnlock {
     [SecretManagementStandIn.UnlockState]::Lock($key)
     $denied = [Security.Authentication.AuthenticationException]::new(
         "Vault '$($Vault.Name)' could not be unlocked: the password is not valid.")
-    Add-VaultError $Errors 'SecretStoreUnlockFailed' $denied 'AuthenticationError'
+    Add-VaultError $Context 'SecretStoreUnlockFailed' $denied 'AuthenticationError'
 }
 
 function Invoke-VaultUnregister {
     # Nothing to clean up: the data file stays, as SecretStore's store does.
-    param([hashtable] $Vault, [System.Collections.Generic.List[object]] $Errors)
+    param([hashtable] $Vault, [psobject] $Context)
 
     Add-VaultCall $Vault 'Unregister-SecretVault'
 }
@@ -778,27 +794,31 @@ function Invoke-VaultUnregister {
 function Invoke-VaultOperation {
     # Runs one vault function the way SecretManagement runs an extension
     # function: output collected, its errors replayed on the calling cmdlet,
-    # a throw handed back as .Exception for the cmdlet's own rule. A throw
-    # loses the errors written before it (§9).
+    # its failure (a throw, in a real vault) handed back as .Exception for the
+    # cmdlet's own rule. A failure loses the errors written before it (§9).
     param(
         [Management.Automation.PSCmdlet] $Cmdlet,
         [string] $Operation,
         [hashtable] $Arguments
     )
 
-    $errors = [System.Collections.Generic.List[object]]::new()
+    $context = New-VaultContext
     try {
-        $output = @(& $Operation @Arguments -Errors $errors)
+        $output = @(& $Operation @Arguments -Context $context)
     } catch [Management.Automation.PipelineStoppedException] {
         throw
     } catch {
-        return [pscustomobject]@{ Output = @(); Exception = $_.Exception; ErrorCount = 0 }
+        # Only for the unforeseen, e.g. a vault file that is not JSON.
+        $context.Failure = $_.Exception
+    }
+    if ($null -ne $context.Failure) {
+        return [pscustomobject]@{ Output = @(); Exception = $context.Failure; ErrorCount = 0 }
     }
 
-    foreach ($item in $errors) {
+    foreach ($item in $context.Errors) {
         Write-SmError $Cmdlet $item.Id $item.Exception $item.Category $null
     }
-    [pscustomobject]@{ Output = $output; Exception = $null; ErrorCount = $errors.Count }
+    [pscustomobject]@{ Output = $output; Exception = $null; ErrorCount = $context.Errors.Count }
 }
 
 function Write-VaultFailure {
@@ -816,8 +836,8 @@ function Write-VaultFailure {
 
     if ($Exception -is [Microsoft.PowerShell.SecretManagement.PasswordRequiredException]) {
         if (-not $PasswordAsError) {
-            Stop-SmCommand $Cmdlet 'Microsoft.PowerShell.SecretManagement.PasswordRequiredException' `
-                $Exception 'NotSpecified' $null
+            $id = 'Microsoft.PowerShell.SecretManagement.PasswordRequiredException'
+            Stop-SmCommand $Cmdlet $id $Exception 'NotSpecified' $null
         }
         Write-SmError $Cmdlet "${Operation}Exception" $Exception 'InvalidOperation' $Cmdlet
         return
@@ -832,7 +852,8 @@ function Write-NoVaultWarning {
     param([Management.Automation.PSCmdlet] $Cmdlet, [hashtable] $Registry)
 
     if ($Registry.Vaults.Count -eq 0) {
-        $Cmdlet.WriteWarning('There are no secret vaults registered. Use Register-SecretVault to add one.')
+        $Cmdlet.WriteWarning(
+            'There are no secret vaults registered. Use Register-SecretVault to add one.')
     }
 }
 
@@ -856,7 +877,8 @@ function Resolve-NamedVault {
     $entry = $Registry.Vaults[$Name]
     if ($null -eq $entry) {
         $problem = [Management.Automation.PSInvalidOperationException]::new(
-            "Unable to find secret vault '$Name'. Use Get-SecretVault to list the registered vaults.")
+            "Unable to find secret vault '$Name'. " +
+            'Use Get-SecretVault to list the registered vaults.')
         Stop-SmCommand $Cmdlet 'GetSecretVaultNotFound' $problem 'ObjectNotFound'
     }
     $entry
@@ -909,7 +931,8 @@ function Select-VaultName {
     $missing = [System.Collections.Generic.List[string]]::new()
     foreach ($item in $Name) {
         if ([WildcardPattern]::ContainsWildcardCharacters($item)) {
-            $pattern = [WildcardPattern]::new($item, [Management.Automation.WildcardOptions]::IgnoreCase)
+            $pattern = [WildcardPattern]::new(
+                $item, [Management.Automation.WildcardOptions]::IgnoreCase)
             foreach ($vaultName in $all) {
                 if ($pattern.IsMatch($vaultName)) { $matched[$vaultName] = $true }
             }
@@ -946,9 +969,11 @@ function Read-SecretFromVault {
     $result = [pscustomobject]@{ Value = $null; Locked = $false }
     $call = Invoke-VaultOperation $Cmdlet 'Invoke-VaultGetSecret' @{ Vault = $Vault; Name = $Name }
     if ($null -ne $call.Exception) {
-        $result.Locked = $call.Exception -is [Microsoft.PowerShell.SecretManagement.PasswordRequiredException]
+        $result.Locked =
+            $call.Exception -is [Microsoft.PowerShell.SecretManagement.PasswordRequiredException]
         $message = "Unable to get secret '$Name' from vault '$($Vault.Name)'."
-        Write-VaultFailure $Cmdlet 'GetSecret' $call.Exception $message -PasswordAsError:$PasswordAsError
+        Write-VaultFailure $Cmdlet 'GetSecret' $call.Exception $message `
+            -PasswordAsError:$PasswordAsError
     } elseif ($call.Output.Count -gt 0) {
         $result.Value = $call.Output[0]
     }
@@ -962,7 +987,8 @@ function Find-SecretInDefaultVault {
     # returns, or $null.
     param([Management.Automation.PSCmdlet] $Cmdlet, [hashtable] $Vault, [string] $Name)
 
-    $listing = Invoke-VaultOperation $Cmdlet 'Invoke-VaultGetSecretInfo' @{ Vault = $Vault; Filter = $Name }
+    $arguments = @{ Vault = $Vault; Filter = $Name }
+    $listing = Invoke-VaultOperation $Cmdlet 'Invoke-VaultGetSecretInfo' $arguments
     if ($null -ne $listing.Exception) {
         $message = "Unable to list secrets of vault '$($Vault.Name)'."
         Write-VaultFailure $Cmdlet 'GetSecretInfo' $listing.Exception $message
@@ -1019,7 +1045,8 @@ function Copy-SecretFromInfo {
     if ($null -eq $value) {
         # Stand-in's own ID: the source no longer holds the secret.
         $missing = [Management.Automation.ItemNotFoundException]::new(
-            "Secret '$($Info.Name)' was not found in vault '$($Info.VaultName)', so it was not copied.")
+            "Secret '$($Info.Name)' was not found in vault '$($Info.VaultName)', " +
+            'so it was not copied.')
         Write-SmError $Cmdlet 'SetSecretSecretInfoNotFound' $missing 'ObjectNotFound' $Cmdlet
         return
     }
@@ -1040,7 +1067,8 @@ function New-NoClobberException {
     param([string] $Name, [string] $VaultName)
 
     [Management.Automation.PSInvalidOperationException]::new(
-        "A secret named '$Name' already exists in vault '$VaultName'; -NoClobber prevents overwriting it.")
+        "A secret named '$Name' already exists in vault '$VaultName'; " +
+        '-NoClobber prevents overwriting it.')
 }
 
 
@@ -1060,7 +1088,8 @@ function Get-SecretVault {
     $registry = Read-Registry
     $selection = Select-VaultName $registry $Name
     foreach ($missing in $selection.Missing) {
-        $problem = [Management.Automation.ItemNotFoundException]::new("Vault '$missing' was not found.")
+        $problem = [Management.Automation.ItemNotFoundException]::new(
+            "Vault '$missing' was not found.")
         Write-SmError $PSCmdlet 'GetSecretVaultNotFound' $problem 'ObjectNotFound' $PSCmdlet
     }
     foreach ($vaultName in $selection.Names) { ConvertTo-SecretVaultInfo $registry $vaultName }
@@ -1091,10 +1120,12 @@ function Register-SecretVault {
 
     # Any module name is accepted: every vault is a stand-in vault.
     $vaultName = if ($Name) { $Name } else { Get-ModuleLeafName $ModuleName }
+    if ($null -eq $VaultParameters) { $VaultParameters = @{} }
     if ($VaultParameters.ContainsKey('Verbose')) {
         $problem = [Management.Automation.PSArgumentException]::new(
             "The VaultParameters key 'Verbose' is reserved for SecretManagement.")
-        Stop-SmCommand $PSCmdlet 'RegisterSecretVaultCommandCannotUseReservedName' $problem 'InvalidArgument'
+        $id = 'RegisterSecretVaultCommandCannotUseReservedName'
+        Stop-SmCommand $PSCmdlet $id $problem 'InvalidArgument'
     }
     if ((Read-Registry).Vaults.ContainsKey($vaultName) -and -not $AllowClobber) {
         $problem = [InvalidOperationException]::new(
@@ -1145,7 +1176,12 @@ function ConvertTo-StoredOption {
 function Set-RegistryEntry {
     # Adds or replaces a vault. The first vault becomes the default unless
     # -DefaultVault was given explicitly, in which case its value wins (§2).
-    param([hashtable] $Registry, [System.Collections.IDictionary] $Entry, [bool] $DefaultGiven, [bool] $MakeDefault)
+    param(
+        [hashtable] $Registry,
+        [System.Collections.IDictionary] $Entry,
+        [bool] $DefaultGiven,
+        [bool] $MakeDefault
+    )
 
     $name = $Entry['Name']
     $wasDefault = Test-IsDefaultVault $Registry $name
@@ -1155,7 +1191,11 @@ function Set-RegistryEntry {
     $Registry.Vaults[$name] = $Entry
 
     if ($DefaultGiven) {
-        if ($MakeDefault) { $Registry.Default = $name } elseif ($wasDefault) { $Registry.Default = $null }
+        if ($MakeDefault) {
+            $Registry.Default = $name
+        } elseif ($wasDefault) {
+            $Registry.Default = $null
+        }
     } elseif ($isFirst -or $wasDefault) {
         $Registry.Default = $name
     }
@@ -1179,13 +1219,16 @@ function Unregister-SecretVault {
     process {
         $registry = Read-Registry
         $names = $Name
-        if ($PSCmdlet.ParameterSetName -eq 'SecretVaultParameterSet') { $names = @($SecretVault.Name) }
+        if ($PSCmdlet.ParameterSetName -eq 'SecretVaultParameterSet') {
+            $names = @($SecretVault.Name)
+        }
 
         $selection = Select-VaultName $registry $names -StopAfterWildcard
         foreach ($missing in $selection.Missing) {
             $problem = [Management.Automation.ItemNotFoundException]::new(
                 "Vault '$missing' is not registered, so it was not unregistered.")
-            Write-SmError $PSCmdlet 'UnregisterSecretVaultObjectNotFound' $problem 'ObjectNotFound' $PSCmdlet
+            $id = 'UnregisterSecretVaultObjectNotFound'
+            Write-SmError $PSCmdlet $id $problem 'ObjectNotFound' $PSCmdlet
         }
         foreach ($vaultName in $selection.Names) {
             Remove-RegisteredVault $PSCmdlet $registry.Vaults[$vaultName]
@@ -1232,7 +1275,8 @@ function Set-SecretVaultDefault {
         if (-not $ClearDefault) {
             $entry = (Read-Registry).Vaults[$Name]
             if ($null -eq $entry) {
-                $problem = [Management.Automation.ItemNotFoundException]::new("Vault '$Name' was not found.")
+                $problem = [Management.Automation.ItemNotFoundException]::new(
+                    "Vault '$Name' was not found.")
                 Stop-SmCommand $PSCmdlet 'VaultNotFound' $problem 'ObjectNotFound'
             }
         }
@@ -1257,7 +1301,8 @@ function Test-SecretVault {
         $registry = Read-Registry
         $selection = Select-VaultName $registry $Name
         foreach ($missing in $selection.Missing) {
-            $problem = [Management.Automation.ItemNotFoundException]::new("Vault '$missing' was not found.")
+            $problem = [Management.Automation.ItemNotFoundException]::new(
+            "Vault '$missing' was not found.")
             Write-SmError $PSCmdlet 'TestSecretVaultNotFound' $problem 'ObjectNotFound' $PSCmdlet
         }
         if ($selection.Names.Count -eq 0) { return }
@@ -1308,7 +1353,8 @@ function Unlock-SecretVault {
         return
     }
 
-    $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultUnlock' @{ Vault = $vault; Password = $Password }
+    $arguments = @{ Vault = $vault; Password = $Password }
+    $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultUnlock' $arguments
     if ($null -ne $call.Exception) {
         $message = "Unlocking vault '$($vault.Name)' failed: $($call.Exception.Message)"
         Write-VaultFailure $PSCmdlet 'UnlockSecretVault' $call.Exception $message
@@ -1332,16 +1378,23 @@ function Get-SecretInfo {
     $registry = Read-Registry
     Write-NoVaultWarning $PSCmdlet $registry
     $filter = if ([string]::IsNullOrEmpty($Name)) { '*' } else { $Name }
-    $vaults = if ($Vault) { Resolve-NamedVault $PSCmdlet $registry $Vault } else { Get-VaultSearchOrder $registry }
+    $vaults = if ($Vault) {
+        Resolve-NamedVault $PSCmdlet $registry $Vault
+    } else {
+        Get-VaultSearchOrder $registry
+    }
 
     foreach ($entry in $vaults) {
-        $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultGetSecretInfo' @{ Vault = $entry; Filter = $filter }
+        $arguments = @{ Vault = $entry; Filter = $filter }
+        $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultGetSecretInfo' $arguments
         if ($null -ne $call.Exception) {
             $message = "Unable to get secret information from vault '$($entry.Name)'."
             Write-VaultFailure $PSCmdlet 'GetSecretInfo' $call.Exception $message -PasswordAsError
             continue
         }
-        $call.Output | Where-Object { $_ -is [Microsoft.PowerShell.SecretManagement.SecretInformation] }
+        foreach ($item in $call.Output) {
+            if ($item -is [Microsoft.PowerShell.SecretManagement.SecretInformation]) { $item }
+        }
     }
 }
 
@@ -1390,7 +1443,12 @@ function Get-Secret {
 function Find-SecretInNamedVault {
     # Get-Secret -Vault. Returns @{ Value } or $null after reporting why. A
     # locked vault gives GetSecretException and no not-found error (§3).
-    param([Management.Automation.PSCmdlet] $Cmdlet, [hashtable] $Registry, [string] $VaultName, [string] $Name)
+    param(
+        [Management.Automation.PSCmdlet] $Cmdlet,
+        [hashtable] $Registry,
+        [string] $VaultName,
+        [string] $Name
+    )
 
     $vault = Resolve-NamedVault $Cmdlet $Registry $VaultName
     $result = Read-SecretFromVault $Cmdlet $vault $Name -PasswordAsError
@@ -1504,10 +1562,10 @@ function Set-SecretInfo {
 
         $registry = Read-Registry
         Write-NoVaultWarning $PSCmdlet $registry
-        $target = Resolve-TargetVault $PSCmdlet $registry $vaultName 'SetSecretInfoCommandFailNoVault'
-        if (-not $PSCmdlet.ShouldProcess("Vault: $($target.Name), Secret: $secretName", 'Set secret metadata')) {
-            return
-        }
+        $noVaultId = 'SetSecretInfoCommandFailNoVault'
+        $target = Resolve-TargetVault $PSCmdlet $registry $vaultName $noVaultId
+        $what = "Vault: $($target.Name), Secret: $secretName"
+        if (-not $PSCmdlet.ShouldProcess($what, 'Set secret metadata')) { return }
 
         $arguments = @{ Vault = $target; Name = $secretName; Metadata = $Metadata }
         $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultSetSecretInfo' $arguments
@@ -1519,7 +1577,9 @@ function Set-SecretInfo {
 }
 
 function Remove-Secret {
-    [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'NameParameterSet')]
+    # No default parameter set: with one, piping SecretInformation would make
+    # PowerShell prompt for the NameParameterSet's -Vault.
+    [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(ParameterSetName = 'NameParameterSet', Position = 0, Mandatory,
             ValueFromPipeline, ValueFromPipelineByPropertyName)]
@@ -1545,11 +1605,11 @@ function Remove-Secret {
         }
 
         $target = Resolve-NamedVault $PSCmdlet (Read-Registry) $vaultName
-        if (-not $PSCmdlet.ShouldProcess("Vault: $($target.Name), Secret: $secretName", 'Remove secret')) {
-            return
-        }
+        $what = "Vault: $($target.Name), Secret: $secretName"
+        if (-not $PSCmdlet.ShouldProcess($what, 'Remove secret')) { return }
 
-        $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultRemoveSecret' @{ Vault = $target; Name = $secretName }
+        $arguments = @{ Vault = $target; Name = $secretName }
+        $call = Invoke-VaultOperation $PSCmdlet 'Invoke-VaultRemoveSecret' $arguments
         if ($null -ne $call.Exception) {
             $message = "Unable to remove secret '$secretName' from vault '$($target.Name)'."
             Write-VaultFailure $PSCmdlet 'RemoveSecret' $call.Exception $message
@@ -1660,8 +1720,10 @@ function Assert-StandInVault {
     param([Management.Automation.PSCmdlet] $Cmdlet, [string] $Vault)
 
     if (-not (Read-Registry).Vaults.ContainsKey($Vault)) {
-        $problem = [Management.Automation.ItemNotFoundException]::new("No vault named '$Vault' is registered.")
-        $record = [Management.Automation.ErrorRecord]::new($problem, 'StandInVaultNotFound', 'ObjectNotFound', $Vault)
+        $problem = [Management.Automation.ItemNotFoundException]::new(
+            "No vault named '$Vault' is registered.")
+        $record = [Management.Automation.ErrorRecord]::new(
+            $problem, 'StandInVaultNotFound', 'ObjectNotFound', $Vault)
         $Cmdlet.ThrowTerminatingError($record)
     }
 }

@@ -7,7 +7,9 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
+using System.IO;
 using System.Management.Automation;
+using System.Threading;
 
 namespace Microsoft.PowerShell.SecretManagement
 {
@@ -182,6 +184,57 @@ namespace SecretManagementStandIn
         {
             return Unlocked.TryGetValue(key, out string known)
                 && string.Equals(known, password, StringComparison.Ordinal);
+        }
+    }
+
+    // The two helpers below catch exceptions in C# on purpose: an exception
+    // caught by a PowerShell try/catch still lands in the caller's $Error and
+    // -ErrorVariable, which a stand-in must not litter.
+
+    /// <summary>
+    /// An exclusive lock on a file, shared between processes (.NET maps
+    /// FileShare.None to flock on Unix). Dispose to release.
+    /// </summary>
+    public static class FileLock
+    {
+        /// <summary>Waits up to <paramref name="timeoutMs"/> for the lock.</summary>
+        /// <exception cref="TimeoutException">Another process kept it.</exception>
+        public static IDisposable Acquire(string path, int timeoutMs)
+        {
+            var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+            while (true)
+            {
+                try
+                {
+                    return new FileStream(
+                        path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                }
+                catch (IOException) when (DateTime.UtcNow < deadline)
+                {
+                    Thread.Sleep(10);
+                }
+            }
+        }
+    }
+
+    /// <summary>Wildcard patterns checked without throwing.</summary>
+    public static class Wildcard
+    {
+        /// <summary>
+        /// Null when <paramref name="pattern"/> is a valid WildcardPattern,
+        /// else the exception matching it would raise (e.g. an unbalanced '[').
+        /// </summary>
+        public static Exception Check(string pattern)
+        {
+            try
+            {
+                new WildcardPattern(pattern, WildcardOptions.IgnoreCase).IsMatch(string.Empty);
+                return null;
+            }
+            catch (WildcardPatternException e)
+            {
+                return e;
+            }
         }
     }
 }

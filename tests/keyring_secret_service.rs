@@ -1,0 +1,366 @@
+//! The Secret Service vault against a real Secret Service.
+//!
+//! Run inside a private session bus with an unlocked gnome-keyring:
+//!
+//! ```text
+//! tests/support/secret-service-session.sh cargo test --test keyring_secret_service
+//! ```
+//!
+//! When no Secret Service is reachable every test fails and says so, unless
+//! `IBWAPI_SKIP_SECRET_SERVICE_TESTS=1` is set: then they are skipped, with a
+//! note on standard error. Each test uses names of its own and removes what
+//! it made, so they run in parallel.
+#![cfg(target_os = "linux")]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ibwapi_config::profile::Secret;
+use ibwapi_config::vault::secret_service::{SecretServiceVault, APPLICATION, NAME_ATTRIBUTE};
+use ibwapi_config::vault::SecretVault;
+use ibwapi_config::Error;
+use secret_service::blocking::SecretService;
+use secret_service::EncryptionType;
+
+const SKIP_VARIABLE: &str = "IBWAPI_SKIP_SECRET_SERVICE_TESTS";
+const BUS_NAME: &str = "org.freedesktop.secrets";
+
+/// A profile value with quotes, braces, backslashes and non-ASCII text.
+const JSON_VALUE: &str = concat!(
+    r#"{"WAPIHost":"gm.example.com","WAPIVersion":"2.12","#,
+    r#""Credential":{"Username":"admin ünïcødé","Password":"p\"w{}[]\\ 🔑 \u00e9"},"#,
+    r#""SkipCertificateCheck":false,"NoSession":true,"Current":true}"#
+);
+
+/// The default collection, or `None` when the tests are to be skipped.
+fn default_vault() -> Option<SecretServiceVault> {
+    match SecretServiceVault::open(None, None) {
+        Ok(vault) => Some(vault),
+        Err(e) if std::env::var(SKIP_VARIABLE).as_deref() == Ok("1") => {
+            eprintln!("skipped: no usable Secret Service ({e}); {SKIP_VARIABLE}=1 is set");
+            None
+        }
+        Err(e) => panic!(
+            "no usable Secret Service: {e}\nRun these tests with \
+             tests/support/secret-service-session.sh cargo test --test \
+             keyring_secret_service, or set {SKIP_VARIABLE}=1 to skip them"
+        ),
+    }
+}
+
+/// A name no other test (or earlier run) uses.
+fn unique(tag: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "poshibwapi-test-{tag}-{}-{count}-{nanos}",
+        std::process::id()
+    )
+}
+
+/// Removes the listed secrets from the default collection when dropped.
+struct Cleanup(Vec<String>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Ok(mut vault) = SecretServiceVault::open(None, None) {
+            for name in &self.0 {
+                let _ = vault.remove_secret(name);
+            }
+        }
+    }
+}
+
+/// Deletes a collection (by label) when dropped, locked or not.
+struct CollectionCleanup(String);
+
+impl Drop for CollectionCleanup {
+    fn drop(&mut self) {
+        let Ok(service) = SecretService::connect(EncryptionType::Plain) else {
+            return;
+        };
+        let Ok(collections) = service.get_all_collections() else {
+            return;
+        };
+        let Ok(bus) = zbus::blocking::Connection::session() else {
+            return;
+        };
+        for collection in collections {
+            if collection.get_label().ok().as_deref() == Some(self.0.as_str()) {
+                let path = collection.collection_path.as_str();
+                let iface = Some("org.freedesktop.Secret.Collection");
+                let _ = bus.call_method(Some(BUS_NAME), path, iface, "Delete", &());
+            }
+        }
+    }
+}
+
+fn read_text(vault: &mut SecretServiceVault, name: &str) -> Option<String> {
+    let secret = vault.read_secret(name).expect("read");
+    secret.map(|s| s.expose().to_owned())
+}
+
+/// The number of items in the default collection with `attributes`.
+fn count_items(attributes: &[(&str, &str)]) -> usize {
+    let service = SecretService::connect(EncryptionType::Dh).expect("connect");
+    let collection = service
+        .get_default_collection()
+        .expect("default collection");
+    let attributes: HashMap<&str, &str> = attributes.iter().copied().collect();
+    let items = collection.search_items(attributes).expect("search");
+    items.len()
+}
+
+#[test]
+fn json_value_round_trips_unchanged() {
+    let Some(mut vault) = default_vault() else {
+        return;
+    };
+    let name = unique("round-trip");
+    let _cleanup = Cleanup(vec![name.clone()]);
+
+    assert_eq!(read_text(&mut vault, &name), None);
+    vault
+        .write_secret(&name, &Secret::from(JSON_VALUE))
+        .expect("write");
+
+    assert_eq!(read_text(&mut vault, &name).as_deref(), Some(JSON_VALUE));
+    assert_eq!(vault.vault_name(), "[keyring]secret-service");
+}
+
+#[test]
+fn listing_shows_only_our_items() {
+    let Some(mut vault) = default_vault() else {
+        return;
+    };
+    let ours = unique("ours");
+    let foreign = unique("foreign");
+    let _cleanup = Cleanup(vec![ours.clone()]);
+
+    let service = SecretService::connect(EncryptionType::Dh).expect("connect");
+    let collection = service
+        .get_default_collection()
+        .expect("default collection");
+    let attributes = HashMap::from([("application", "another-program"), ("name", &*foreign)]);
+    let item = collection
+        .create_item(&foreign, attributes, b"not ours", true, "text/plain")
+        .expect("create a foreign item");
+    vault
+        .write_secret(&ours, &Secret::from("{}"))
+        .expect("write");
+
+    let names = vault.list_secrets().expect("list");
+    assert!(names.contains(&ours), "{names:?}");
+    assert!(!names.contains(&foreign), "{names:?}");
+    assert_eq!(read_text(&mut vault, &foreign), None);
+
+    vault
+        .remove_secret(&foreign)
+        .expect("remove a foreign name");
+    assert_eq!(item.get_secret().expect("foreign item kept"), b"not ours");
+    item.delete().expect("delete the foreign item");
+}
+
+#[test]
+fn write_replaces_the_item() {
+    let Some(mut vault) = default_vault() else {
+        return;
+    };
+    let name = unique("replace");
+    let _cleanup = Cleanup(vec![name.clone()]);
+
+    vault
+        .write_secret(&name, &Secret::from("first"))
+        .expect("write 1");
+    vault
+        .write_secret(&name, &Secret::from("second"))
+        .expect("write 2");
+
+    assert_eq!(read_text(&mut vault, &name).as_deref(), Some("second"));
+    let names = vault.list_secrets().expect("list");
+    assert_eq!(names.iter().filter(|n| **n == name).count(), 1);
+    assert_eq!(
+        count_items(&[("application", APPLICATION), (NAME_ATTRIBUTE, &name)]),
+        1
+    );
+}
+
+#[test]
+fn remove_deletes_and_tolerates_missing() {
+    let Some(mut vault) = default_vault() else {
+        return;
+    };
+    let name = unique("remove");
+    let _cleanup = Cleanup(vec![name.clone()]);
+
+    vault
+        .write_secret(&name, &Secret::from("x"))
+        .expect("write");
+    vault.remove_secret(&name).expect("remove");
+
+    assert_eq!(read_text(&mut vault, &name), None);
+    assert!(!vault.list_secrets().expect("list").contains(&name));
+    vault.remove_secret(&name).expect("remove again");
+}
+
+#[test]
+fn two_instances_see_each_others_writes() {
+    let (Some(mut first), Some(mut second)) = (default_vault(), default_vault()) else {
+        return;
+    };
+    let one = unique("instance-one");
+    let two = unique("instance-two");
+    let _cleanup = Cleanup(vec![one.clone(), two.clone()]);
+
+    first
+        .write_secret(&one, &Secret::from("1"))
+        .expect("write 1");
+    assert_eq!(read_text(&mut second, &one).as_deref(), Some("1"));
+    second
+        .write_secret(&two, &Secret::from("2"))
+        .expect("write 2");
+
+    assert!(first.list_secrets().expect("list").contains(&two));
+    second.remove_secret(&one).expect("remove");
+    assert_eq!(read_text(&mut first, &one), None);
+}
+
+#[test]
+fn named_collection_is_created_and_kept_apart() {
+    let Some(mut default) = default_vault() else {
+        return;
+    };
+    let label = unique("collection");
+    let _collection = CollectionCleanup(label.clone());
+    let password = Secret::from("collection password");
+
+    let mut named = SecretServiceVault::open(Some(&label), Some(&password)).expect("create");
+    named
+        .write_secret("lab", &Secret::from(JSON_VALUE))
+        .expect("write");
+    assert_eq!(
+        named.vault_name(),
+        format!("[keyring]secret-service:{label}")
+    );
+
+    let mut again = SecretServiceVault::open(Some(&label), None).expect("open again");
+    assert_eq!(read_text(&mut again, "lab").as_deref(), Some(JSON_VALUE));
+    assert_eq!(again.list_secrets().expect("list"), vec!["lab".to_owned()]);
+    assert_eq!(read_text(&mut default, "lab"), None);
+}
+
+#[test]
+fn missing_collection_without_password_is_a_clear_error() {
+    if default_vault().is_none() {
+        return;
+    }
+    let label = unique("no-password");
+    let _collection = CollectionCleanup(label.clone());
+
+    let error = SecretServiceVault::open(Some(&label), None).expect_err("prompt needed");
+
+    assert!(matches!(error, Error::VaultUnavailable { .. }), "{error:?}");
+    assert!(error.to_string().contains("IBWAPI_VAULT_PASS"), "{error}");
+}
+
+#[test]
+fn locked_collection_opens_only_with_its_password() {
+    if default_vault().is_none() {
+        return;
+    }
+    let label = unique("locked");
+    let _collection = CollectionCleanup(label.clone());
+    let password = Secret::from("right password");
+    let mut vault = SecretServiceVault::open(Some(&label), Some(&password)).expect("create");
+    vault
+        .write_secret("lab", &Secret::from("kept"))
+        .expect("write");
+    lock_collection(&label);
+
+    let error = SecretServiceVault::open(Some(&label), None).expect_err("locked");
+    assert!(matches!(error, Error::VaultLocked { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("gnome-keyring-daemon --unlock"),
+        "{error}"
+    );
+    let wrong = SecretServiceVault::open(Some(&label), Some(&Secret::from("wrong")));
+    assert!(matches!(wrong, Err(Error::VaultLocked { .. })), "{wrong:?}");
+
+    let mut vault = SecretServiceVault::open(Some(&label), Some(&password)).expect("unlock");
+    assert_eq!(read_text(&mut vault, "lab").as_deref(), Some("kept"));
+}
+
+#[test]
+fn operations_fail_clearly_when_locked_after_open() {
+    if default_vault().is_none() {
+        return;
+    }
+    let label = unique("relocked");
+    let _collection = CollectionCleanup(label.clone());
+    let password = Secret::from("pw");
+    let mut vault = SecretServiceVault::open(Some(&label), Some(&password)).expect("create");
+
+    lock_collection(&label);
+
+    let error = vault.list_secrets().expect_err("locked");
+    assert!(matches!(error, Error::VaultLocked { .. }), "{error:?}");
+    let error = vault
+        .write_secret("lab", &Secret::from("x"))
+        .expect_err("locked");
+    assert!(matches!(error, Error::VaultLocked { .. }), "{error:?}");
+}
+
+#[test]
+fn collection_found_by_path_name_and_alias() {
+    let Some(mut default) = default_vault() else {
+        return;
+    };
+    let name = unique("by-alias");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    default
+        .write_secret(&name, &Secret::from("v"))
+        .expect("write");
+
+    // gnome-keyring: the default alias is the "Login" collection, whose
+    // object path ends in "login".
+    for collection in ["default", "login", "Login"] {
+        let mut vault = SecretServiceVault::open(Some(collection), None).expect(collection);
+        assert_eq!(
+            read_text(&mut vault, &name).as_deref(),
+            Some("v"),
+            "{collection}"
+        );
+    }
+}
+
+#[test]
+fn empty_collection_name_is_refused() {
+    let error = SecretServiceVault::open(Some(" "), None).expect_err("empty");
+
+    assert!(matches!(error, Error::InvalidArgument { .. }), "{error:?}");
+}
+
+#[test]
+fn debug_output_names_the_vault() {
+    let Some(vault) = default_vault() else {
+        return;
+    };
+
+    let text = format!("{vault:?}");
+
+    assert!(text.contains("[keyring]secret-service"), "{text}");
+}
+
+fn lock_collection(label: &str) {
+    let service = SecretService::connect(EncryptionType::Plain).expect("connect");
+    let collections = service.get_all_collections().expect("collections");
+    let collection = collections
+        .into_iter()
+        .find(|c| c.get_label().ok().as_deref() == Some(label))
+        .expect("the collection");
+    collection.lock().expect("lock");
+    assert!(collection.is_locked().expect("locked?"));
+}
