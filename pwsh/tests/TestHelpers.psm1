@@ -54,7 +54,9 @@ function Invoke-FreshPwsh {
     $resultPath = Join-Path $work 'result.xml'
     $scriptPath = Join-Path $work 'case.ps1'
     $import = if ($NoImport) { '' } else {
-        "Import-Module '$($script:ModulePath)' $ImportArguments 3>&1 2>&1 4>&1 |" +
+        # The script block matters: a bare Import-Module 2>&1 misses the
+        # errors its .psm1 writes.
+        "& { Import-Module '$($script:ModulePath)' $ImportArguments } 3>&1 2>&1 4>&1 |" +
         ' ForEach-Object { $imported.Add($_) }'
     }
     $body = @"

@@ -243,21 +243,25 @@ Describe 'Clear errors before damage' {
         $r.Terminating.Id | Should -BeLike 'VaultSecretNameRefused,*'
         $r.Terminating.Category | Should -Be 'InvalidArgument'
         $r.Terminating.Message | Should -Match 'poshibwapi-bad name_1'
-        $r.Terminating.Message | Should -Match 'letters, digits'
+        $r.Terminating.Message | Should -Match 'letter.*digit'
         $check = Invoke-FreshPwsh -NoImport -Environment $envVars -Script '(Get-StandInCallCount -Vault AzVault)["Set-Secret"]; @(Get-SecretInfo -Vault AzVault).Count'
         $check.Output | Should -Be @($null, 0)
     }
 
     It 'says what to do about a read-only vault, and keeps the profiles as they were' {
-        $r = Invoke-VaultCase -Options '@{ ReadOnly = $true }' -Script @'
-            Set-IBConfig -ProfileName lab -WAPIHost changed.example.test
+        $r = Invoke-VaultCase -Script @'
+            Set-StandInVaultOption -Vault TestVault -Option @{ ReadOnly = $true }
+            try { Set-IBConfig -ProfileName lab -WAPIHost changed.example.test }
+            catch { $_.FullyQualifiedErrorId; "$($_.CategoryInfo.Category)"; $_.Exception.Message }
             (Get-IBConfig lab).WAPIHost
+            (Get-Secret -Vault TestVault -Name poshibwapi-lab -AsPlainText | ConvertFrom-Json).WAPIHost
 '@
 
-        $r.Terminating.Id | Should -BeLike 'VaultReadOnly,*'
-        $r.Terminating.Category | Should -Be 'PermissionDenied'
-        $r.Terminating.Message | Should -Match 'read-only'
-        $r.Terminating.Message | Should -Match 'IBWAPI_VAULT_NAME'
+        $r.Output[0] | Should -BeLike 'VaultReadOnly,*'
+        $r.Output[1] | Should -Be 'PermissionDenied'
+        $r.Output[2] | Should -Match 'read-only'
+        $r.Output[2] | Should -Match 'IBWAPI_VAULT_NAME'
+        $r.Output[3..4] | Should -Be @('gm-lab.example.test', 'gm-lab.example.test')
     }
 
     It 'says what to do about a name held by a soft-deleted secret' {

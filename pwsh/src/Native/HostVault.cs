@@ -76,7 +76,8 @@ namespace PoshIBWAPI.Config.Native
                 : new object[] { vault, Utf8.Read(arg1), Utf8.Read(arg2) };
             Collection<PSObject> results = _session.InvokeScript(
                 SecretManagementScripts.For(op), true, PipelineResultTypes.None, null, args);
-            Report(results.FirstOrDefault()?.BaseObject as object[] ?? new object[0], reply);
+            // InvokeScript unrolls the answer array into the result collection.
+            Report(results.Select(r => r?.BaseObject).ToArray(), reply);
         }
 
         /// <summary>Passes a script's answer (ok, kind, message, items...) to the core.</summary>

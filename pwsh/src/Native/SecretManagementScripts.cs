@@ -19,7 +19,9 @@ function Fail($err) {
     for ($x = $err.Exception; $x; $x = $x.InnerException) { $text += ' ' + $x.GetType().Name }
     if ($text -match 'PasswordRequired') { $kind = 2 }
     elseif ($text -match 'GetSecretNotFound') { $kind = 3 }
-    , @($false, $kind, $err.Exception.Message)
+    # SecretManagement wraps a vault's own error; its words are inside.
+    $messages = for ($x = $err.Exception; $x; $x = $x.InnerException) { $x.Message }
+    , @($false, $kind, (($messages | Select-Object -Unique) -join ' '))
 }
 ";
 
