@@ -13,7 +13,8 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('PoshIBWAPI.Config.format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Get-IBConfig', 'Set-IBConfig', 'Remove-IBConfig')
+    CmdletsToExport      = @('Get-IBConfig', 'Set-IBConfig', 'Remove-IBConfig', 'Copy-IBConfig',
+                             'Move-IBConfig')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

@@ -28,6 +28,7 @@ namespace PoshIBWAPI.Config
             IbStatus.NoCurrentProfile => "NoCurrentProfile",
             IbStatus.MissingField => "MissingProfileField",
             IbStatus.ReadOnlyStore => "EnvironmentProfileActive",
+            IbStatus.MigrationConflict => "ProfileExistsInDestination",
             IbStatus.FileIo => "ConfigFileError",
             IbStatus.VaultUnavailable => "VaultUnavailable",
             IbStatus.VaultLocked => "VaultLocked",
@@ -45,6 +46,7 @@ namespace PoshIBWAPI.Config
         {
             IbStatus.ProfileNotFound => ErrorCategory.ObjectNotFound,
             IbStatus.ReadOnlyStore => ErrorCategory.InvalidOperation,
+            IbStatus.MigrationConflict => ErrorCategory.ResourceExists,
             IbStatus.FileIo => ErrorCategory.WriteError,
             IbStatus.VaultUnavailable => ErrorCategory.ResourceUnavailable,
             IbStatus.VaultLocked => ErrorCategory.AuthenticationError,

@@ -22,7 +22,7 @@ namespace PoshIBWAPI.Config
         {
             "IBWAPI_HOST", "IBWAPI_VERSION", "IBWAPI_USERNAME", "IBWAPI_PASSWORD",
             "IBWAPI_SKIPCERTCHECK", "IBWAPI_NOSESSION", "IBWAPI_VAULT_NAME",
-            "IBWAPI_VAULT_SECRET_TEMPLATE", "IBWAPI_VAULT_PASS",
+            "IBWAPI_VAULT_SECRET_TEMPLATE", "IBWAPI_VAULT_PASS", "IBWAPI_CONFIG_SYNC",
         };
 
         private static readonly ConditionalWeakTable<Runspace, NativeStore> Stores =

@@ -58,3 +58,30 @@ namespace PoshIBWAPI.Config
         public bool NoSwitchProfile { get; set; }
     }
 }
+
+namespace PoshIBWAPI.Config
+{
+    /// <summary>Where Copy-IBConfig and Move-IBConfig put the profiles.</summary>
+    public enum ProfileStoreName
+    {
+        /// <summary>The config file posh-ibwapi.json.</summary>
+        File = 1,
+
+        /// <summary>The vault named by IBWAPI_VAULT_NAME.</summary>
+        Vault = 2,
+    }
+
+    /// <summary>One migration between the config file and the vault.</summary>
+    internal sealed class MigrationRequest
+    {
+        public ProfileStoreName Destination { get; set; }
+
+        public string[] ProfileNames { get; set; }
+
+        public bool Move { get; set; }
+
+        public bool Overwrite { get; set; }
+
+        public bool DryRun { get; set; }
+    }
+}

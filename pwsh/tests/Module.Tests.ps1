@@ -48,10 +48,11 @@ Describe 'Completion of -ProfileName (A7)' {
 
 Describe 'Loading the module' {
 
-    It 'exports exactly the three cmdlets' {
+    It 'exports exactly its cmdlets' {
         $r = Invoke-FreshPwsh -Script '(Get-Module PoshIBWAPI.Config).ExportedCommands.Keys | Sort-Object'
 
-        $r.Output | Should -Be @('Get-IBConfig', 'Remove-IBConfig', 'Set-IBConfig')
+        $r.Output | Should -Be @('Copy-IBConfig', 'Get-IBConfig', 'Move-IBConfig', 'Remove-IBConfig',
+            'Set-IBConfig')
     }
 
     It 'imports by name from PSModulePath, from any current directory' {

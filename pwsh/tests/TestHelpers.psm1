@@ -32,14 +32,10 @@ function Get-FixturePath {
     Join-Path $script:FixtureDir $Name
 }
 
-function Invoke-FreshPwsh {
+function Start-FreshPwsh {
     <#
-    Runs Script in a new pwsh process and returns what happened:
-    ImportWarnings, ImportErrors (FQID|message), Output, Warnings, Errors,
-    Verbose and Terminating (an object with Id, Category, Message, Target).
-    The module is imported first unless -NoImport; Script runs after it in
-    the same scope, so it can use anything the import defined. Before runs
-    ahead of the import (to set up a vault, say); its output is dropped.
+    Starts Script in a new pwsh process (see Invoke-FreshPwsh) and returns a
+    handle for Complete-FreshPwsh, so that several can run at once.
     #>
     param(
         [Parameter(Mandatory)] [string] $Script,
@@ -59,13 +55,76 @@ function Invoke-FreshPwsh {
         "& { Import-Module '$($script:ModulePath)' $ImportArguments } 3>&1 2>&1 4>&1 |" +
         ' ForEach-Object { $imported.Add($_) }'
     }
-    $body = @"
+    Set-Content -Path $scriptPath -Encoding utf8 -Value (
+        New-CaseScript -Script $Script -Before $Before -Import $import -ResultPath $resultPath)
+
+    $pwshDll = [Reflection.Assembly]::GetEntryAssembly().Location
+    $start = [Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+    foreach ($a in @($pwshDll, '-NoProfile', '-NonInteractive', '-File', $scriptPath)) {
+        $start.ArgumentList.Add($a)
+    }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    foreach ($name in @($start.Environment.Keys)) {
+        if ($name -like 'IBWAPI_*') { $start.Environment.Remove($name) | Out-Null }
+    }
+    $start.Environment['HOME'] = $HomeDir
+    foreach ($name in $Environment.Keys) { $start.Environment[$name] = $Environment[$name] }
+
+    $process = [Diagnostics.Process]::Start($start)
+    [pscustomobject]@{
+        Process = $process; Stdout = $process.StandardOutput.ReadToEndAsync()
+        Stderr = $process.StandardError.ReadToEndAsync(); Work = $work
+        ResultPath = $resultPath; HomeDir = $HomeDir
+    }
+}
+
+function Complete-FreshPwsh {
+    <# Waits for a Start-FreshPwsh process and returns what happened in it. #>
+    param([Parameter(Mandatory, ValueFromPipeline)] $Run)
+    process {
+        $Run.Process.WaitForExit()
+        if (-not (Test-Path $Run.ResultPath)) {
+            throw "The child pwsh wrote no result (exit $($Run.Process.ExitCode)).`n" +
+                "$($Run.Stdout.Result)`n$($Run.Stderr.Result)"
+        }
+        $result = Import-Clixml $Run.ResultPath
+        Remove-Item -Recurse -Force $Run.Work
+        $result | Add-Member -NotePropertyName HomeDir -NotePropertyValue $Run.HomeDir -PassThru
+    }
+}
+
+function Invoke-FreshPwsh {
+    <#
+    Runs Script in a new pwsh process and returns what happened:
+    ImportWarnings, ImportErrors (Id, Category, Message), Output, Warnings,
+    Errors, Verbose and Terminating (an object with Id, Category, Message,
+    Target). The module is imported first unless -NoImport; Script runs
+    after it in the same scope, so it can use anything the import defined.
+    Before runs ahead of the import (to set up a vault, say); its output is
+    dropped.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [string] $Before = '',
+        [string] $HomeDir = (New-TestHome),
+        [hashtable] $Environment = @{},
+        [switch] $NoImport,
+        [string] $ImportArguments = ''
+    )
+    $PSBoundParameters['HomeDir'] = $HomeDir
+    Start-FreshPwsh @PSBoundParameters | Complete-FreshPwsh
+}
+
+function New-CaseScript([string] $Script, [string] $Before, [string] $Import, [string] $ResultPath) {
+    @"
 `$ErrorActionPreference = 'Continue'
 `$imported = [Collections.Generic.List[object]]::new()
 `$streamed = [Collections.Generic.List[object]]::new()
 `$terminating = `$null
 & { $Before } | Out-Null
-$import
+$Import
 try {
     & { $Script } 2>&1 3>&1 4>&1 | ForEach-Object { `$streamed.Add(`$_) }
 } catch {
@@ -96,34 +155,8 @@ function Split-Stream(`$items) {
     ImportWarnings = `$i.Warnings; ImportErrors = `$i.Errors; ImportVerbose = `$i.Verbose
     Output = `$b.Output; Warnings = `$b.Warnings; Errors = `$b.Errors; Verbose = `$b.Verbose
     Terminating = `$terminating
-} | Export-Clixml -Path '$resultPath' -Depth 6
+} | Export-Clixml -Path '$ResultPath' -Depth 6
 "@
-    Set-Content -Path $scriptPath -Value $body -Encoding utf8
-
-    $pwshDll = [Reflection.Assembly]::GetEntryAssembly().Location
-    $start = [Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
-    foreach ($a in @($pwshDll, '-NoProfile', '-NonInteractive', '-File', $scriptPath)) {
-        $start.ArgumentList.Add($a)
-    }
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $start.UseShellExecute = $false
-    foreach ($name in @($start.Environment.Keys)) {
-        if ($name -like 'IBWAPI_*') { $start.Environment.Remove($name) | Out-Null }
-    }
-    $start.Environment['HOME'] = $HomeDir
-    foreach ($name in $Environment.Keys) { $start.Environment[$name] = $Environment[$name] }
-
-    $process = [Diagnostics.Process]::Start($start)
-    $stdout = $process.StandardOutput.ReadToEndAsync()
-    $stderr = $process.StandardError.ReadToEnd()
-    $process.WaitForExit()
-    if (-not (Test-Path $resultPath)) {
-        throw "The child pwsh wrote no result (exit $($process.ExitCode)).`n$($stdout.Result)`n$stderr"
-    }
-    $result = Import-Clixml $resultPath
-    Remove-Item -Recurse -Force $work
-    $result | Add-Member -NotePropertyName HomeDir -NotePropertyValue $HomeDir -PassThru
 }
 
 function New-StandInEnvironment {
@@ -162,4 +195,4 @@ $fill
 }
 
 Export-ModuleMember -Function New-TestHome, Get-ConfigPath, Copy-Fixture, Get-FixturePath,
-    Invoke-FreshPwsh, New-StandInEnvironment, Get-VaultFixtureScript
+    Invoke-FreshPwsh, Start-FreshPwsh, Complete-FreshPwsh, New-StandInEnvironment, Get-VaultFixtureScript

@@ -28,6 +28,26 @@ namespace PoshIBWAPI.Config.Cmdlets
             }
         }
 
+        /// <summary>
+        /// Picks up what other processes saved since this session last read
+        /// the store, before the command uses it.
+        /// </summary>
+        protected override void BeginProcessing()
+        {
+            try
+            {
+                if (Call(() => Store.Refresh()))
+                {
+                    WriteVerbose("The profile store changed since it was last read; reloaded it.");
+                }
+            }
+            catch (IBConfigException failure)
+            {
+                // A failed check must not stop a command that may still work.
+                WriteWarning("Could not check the profile store for changes: " + failure.Message);
+            }
+        }
+
         /// <summary>Gets whether the read-only environment-variable profile is in use.</summary>
         internal bool UsesEnvironmentProfile => Call(() => Store.Kind) == StoreKind.Environment;
 

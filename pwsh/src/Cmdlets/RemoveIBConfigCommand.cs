@@ -38,6 +38,8 @@ namespace PoshIBWAPI.Config.Cmdlets
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
+            base.BeginProcessing();
+
             // One warning per command, not per piped profile.
             _readOnly = UsesEnvironmentProfile;
             if (_readOnly)

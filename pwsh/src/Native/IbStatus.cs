@@ -17,6 +17,7 @@ namespace PoshIBWAPI.Config.Native
         NoCurrentProfile = 2002,
         MissingField = 2003,
         ReadOnlyStore = 2004,
+        MigrationConflict = 2005,
         FileIo = 3001,
         VaultUnavailable = 4001,
         VaultLocked = 4002,

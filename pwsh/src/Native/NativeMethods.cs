@@ -47,6 +47,13 @@ namespace PoshIBWAPI.Config.Native
         internal static extern IbStatus ib_store_remove_all(StoreHandle store);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern IbStatus ib_store_refresh(StoreHandle store, out byte reloaded);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern IbStatus ib_store_migrate(
+            StoreHandle store, IbMigration* migration, out ProfileListHandle list);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern UIntPtr ib_profile_list_len(ProfileListHandle list);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 
 namespace PoshIBWAPI.Config.Native
@@ -113,11 +114,60 @@ namespace PoshIBWAPI.Config.Native
             }
         }
 
+        /// <summary>
+        /// Reloads the profiles when another process changed the store since
+        /// this one last read it (a cheap check; off with IBWAPI_CONFIG_SYNC=off).
+        /// </summary>
+        public bool Refresh()
+        {
+            Check(NativeMethods.ib_store_refresh(_handle, out byte reloaded));
+            return reloaded != 0;
+        }
+
+        /// <summary>
+        /// Copies or moves profiles between the config file and the vault;
+        /// returns the profiles migrated, or that would be with dryRun.
+        /// </summary>
+        public List<ProfileRecord> Migrate(MigrationRequest request)
+        {
+            var pinned = new List<PinnedUtf8>();
+            try
+            {
+                IbStr[] names = request.ProfileNames?.Select(n => Pin(pinned, n)).ToArray();
+                return MigrateWith(request, names);
+            }
+            finally
+            {
+                pinned.ForEach(p => p.Dispose());
+            }
+        }
+
         /// <summary>Removes every profile and the store's file or secrets.</summary>
         public void RemoveAll() => Check(NativeMethods.ib_store_remove_all(_handle));
 
         /// <summary>Frees the native store.</summary>
         public void Dispose() => _handle.Dispose();
+
+        private List<ProfileRecord> MigrateWith(MigrationRequest request, IbStr[] names)
+        {
+            fixed (IbStr* first = names)
+            {
+                var migration = new IbMigration
+                {
+                    Destination = (uint)request.Destination,
+                    Names = names == null ? null : first,
+                    NamesLen = (UIntPtr)(names?.Length ?? 0),
+                    Move = request.Move ? (byte)1 : (byte)0,
+                    Overwrite = request.Overwrite ? (byte)1 : (byte)0,
+                    DryRun = request.DryRun ? (byte)1 : (byte)0,
+                };
+                Check(NativeMethods.ib_store_migrate(_handle, &migration, out ProfileListHandle list));
+                using (list)
+                {
+                    return ReadList(list);
+                }
+            }
+        }
 
         private static NativeStore OpenWith(IbSetting[] pairs)
         {

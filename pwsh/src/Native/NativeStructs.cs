@@ -74,6 +74,18 @@ namespace PoshIBWAPI.Config.Native
         public byte IsCurrent;
     }
 
+    /// <summary>What Copy-IBConfig and Move-IBConfig ask for (<c>ib_migration</c>).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct IbMigration
+    {
+        public uint Destination;
+        public IbStr* Names;
+        public UIntPtr NamesLen;
+        public byte Move;
+        public byte Overwrite;
+        public byte DryRun;
+    }
+
     /// <summary>The SecretManagement callback table (<c>ib_host_vault</c>).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct IbHostVault
