@@ -111,6 +111,7 @@ function Read-MarkdownTree([string] $Path) {
         }
         $stack[-1].Lines.Add($line)
     }
+    if ($inFence) { Add-Problem "$(Split-Path -Leaf $Path): a fenced code block is not closed" }
     $root
 }
 
@@ -154,7 +155,7 @@ function ConvertTo-Block([string[]] $Lines) {
         $current = [pscustomobject]@{ Kind = 'para'; Text = $line.Trim() }
         $blocks.Add($current)
     }
-    if ($null -ne $fence) { Add-Problem 'a fenced code block is not closed' }
+    # Read-MarkdownTree has reported a fence left open; its lines are dropped.
     $blocks
 }
 
@@ -173,7 +174,6 @@ function Get-BlockText($Block) {
         default { $Block.Lines -join "`n" }
     }
 }
-
 
 # Cmdlet pages: the sections, examples and parameter texts.
 
@@ -278,7 +278,6 @@ function Read-RelatedLink($Page) {
     }
 }
 
-
 # Checks of a page against the compiled cmdlet.
 
 function Get-DocumentedParameter($Command) {
@@ -335,7 +334,6 @@ function Test-TypeSection($Page, $Command) {
             "but the cmdlet declares '$($declared -join ', ')'")
     }
 }
-
 
 # Writing MAML, the XML that Get-Help reads for a binary module's cmdlets.
 
@@ -526,7 +524,6 @@ function Write-MamlFile([string] $Path, $Helps) {
     }
 }
 
-
 # The about topic: markdown to an 80-column text file.
 
 function Format-Wrapped([string] $Text, [string] $Indent, [string] $Hanging = $Indent) {
@@ -596,7 +593,6 @@ function Build-AboutTopic([string] $Source, [string] $Target, [string] $TopicNam
             [Text.UTF8Encoding]::new($true))
     }
 }
-
 
 function Import-BuiltModule([string] $ModuleDir) {
     <#
