@@ -28,14 +28,18 @@ namespace PoshIBWAPI.Config
     {
         private const string OldGridAnswer = "AdmConProtoError: Unknown argument: _schema=";
         private static readonly Regex TitleVersion = new Regex(
-            "<title>.*WAPI ([.0-9]+).*</title>", RegexOptions.IgnoreCase | RegexOptions.Singleline);
+            "<title>.*WAPI ([.0-9]+).*</title>",
+            RegexOptions.IgnoreCase | RegexOptions.Singleline);
 
         private readonly string _host;
         private readonly NetworkCredential _credential;
         private readonly bool _skipCertificateCheck;
 
-        /// <summary>Prepares a query of <paramref name="host"/> with the profile's settings.</summary>
-        public GridVersionQuery(string host, NetworkCredential credential, bool skipCertificateCheck)
+        /// <summary>
+        /// Prepares a query of <paramref name="host"/> with the profile's settings.
+        /// </summary>
+        public GridVersionQuery(
+            string host, NetworkCredential credential, bool skipCertificateCheck)
         {
             _host = host;
             _credential = credential;
@@ -46,7 +50,9 @@ namespace PoshIBWAPI.Config
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
         /// <summary>Asks the grid and returns its highest supported WAPI version.</summary>
-        /// <exception cref="GridQueryException">The grid could not be asked or gave no version.</exception>
+        /// <exception cref="GridQueryException">
+        /// The grid could not be asked or gave no version.
+        /// </exception>
         public string HighestVersion()
         {
             using (HttpClient client = CreateClient())
@@ -70,7 +76,8 @@ namespace PoshIBWAPI.Config
                 }
 
                 throw Failure(
-                    $"answered HTTP {(int)schema.Status} to the schema query: {Shorten(schema.Body)}",
+                    $"answered HTTP {(int)schema.Status}"
+                        + $" to the schema query: {Shorten(schema.Body)}",
                     ErrorCategory.InvalidResult);
             }
         }
@@ -94,7 +101,8 @@ namespace PoshIBWAPI.Config
         {
             try
             {
-                using (HttpResponseMessage response = client.GetAsync(url).GetAwaiter().GetResult())
+                using (HttpResponseMessage response =
+                    client.GetAsync(url).GetAwaiter().GetResult())
                 {
                     string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
                     return new Answer(response.StatusCode, body);
@@ -109,7 +117,9 @@ namespace PoshIBWAPI.Config
             catch (HttpRequestException e)
             {
                 throw Failure(
-                    "could not be reached: " + Innermost(e).Message, ErrorCategory.ConnectionError, e);
+                    "could not be reached: " + Innermost(e).Message,
+                    ErrorCategory.ConnectionError,
+                    e);
             }
             catch (System.Threading.Tasks.TaskCanceledException e)
             {
@@ -136,7 +146,8 @@ namespace PoshIBWAPI.Config
         private string HighestOf(IReadOnlyList<string> versions)
         {
             var parsed = versions
-                .Select(v => (Text: v, Ok: Version.TryParse(v, out Version number), Number: number))
+                .Select(v =>
+                    (Text: v, Ok: Version.TryParse(v, out Version number), Number: number))
                 .Where(v => v.Ok)
                 .ToList();
             if (parsed.Count == 0)
@@ -229,7 +240,9 @@ namespace PoshIBWAPI.Config
             Category = category;
         }
 
-        /// <summary>Gets the PowerShell category: authentication, certificate, connection...</summary>
+        /// <summary>
+        /// Gets the PowerShell category: authentication, certificate, connection...
+        /// </summary>
         public ErrorCategory Category { get; }
     }
 }

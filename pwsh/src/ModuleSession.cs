@@ -17,7 +17,9 @@ namespace PoshIBWAPI.Config
     /// </summary>
     public static class ModuleSession
     {
-        /// <summary>The IBWAPI_* variables the core reads, passed on from .NET's environment.</summary>
+        /// <summary>
+        /// The IBWAPI_* variables the core reads, passed on from .NET's environment.
+        /// </summary>
         internal static readonly string[] EnvironmentSettings =
         {
             "IBWAPI_HOST", "IBWAPI_VERSION", "IBWAPI_USERNAME", "IBWAPI_PASSWORD",
@@ -205,8 +207,10 @@ namespace PoshIBWAPI.Config
             {
                 return session.Path.GetUnresolvedProviderPathFromPSPath(path);
             }
-            catch (Exception e) when (e is PSInvalidOperationException || e is ProviderNotFoundException
-                || e is System.Management.Automation.DriveNotFoundException || e is NotSupportedException)
+            catch (Exception e) when (e is PSInvalidOperationException
+                || e is ProviderNotFoundException
+                || e is System.Management.Automation.DriveNotFoundException
+                || e is NotSupportedException)
             {
                 return path;
             }

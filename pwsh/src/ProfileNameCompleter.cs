@@ -46,14 +46,18 @@ namespace PoshIBWAPI.Config
             return Complete(profiles.Select(p => p.ProfileName), wordToComplete ?? string.Empty);
         }
 
-        /// <summary>The completions of <paramref name="word"/> among <paramref name="names"/>.</summary>
-        internal static IEnumerable<CompletionResult> Complete(IEnumerable<string> names, string word)
+        /// <summary>
+        /// The completions of <paramref name="word"/> among <paramref name="names"/>.
+        /// </summary>
+        internal static IEnumerable<CompletionResult> Complete(
+            IEnumerable<string> names, string word)
         {
             char quote = StartingQuote(word);
             string prefix = quote == '\0' ? word : Unquote(word);
             return names
                 .Where(n => n.StartsWith(prefix, StringComparison.CurrentCultureIgnoreCase))
-                .Select(n => new CompletionResult(Quote(n, quote), n, CompletionResultType.ParameterValue, n))
+                .Select(n => new CompletionResult(
+                    Quote(n, quote), n, CompletionResultType.ParameterValue, n))
                 .ToList();
         }
 
@@ -92,7 +96,8 @@ namespace PoshIBWAPI.Config
             // PowerShell hands over an unfinished quoted word with its closing
             // quote added: 'la becomes 'la'.
             string inner = word.Substring(1);
-            if (inner.Length > 0 && (SingleQuotes + DoubleQuotes).IndexOf(inner[inner.Length - 1]) >= 0)
+            if (inner.Length > 0
+                && (SingleQuotes + DoubleQuotes).IndexOf(inner[inner.Length - 1]) >= 0)
             {
                 inner = inner.Substring(0, inner.Length - 1);
             }

@@ -41,7 +41,8 @@ namespace PoshIBWAPI.Config
             }
 
             throw new ValidationMetadataException(
-                $"'{text}' is not a WAPI version. Use a version such as 2.12 or 2.12.3, or 'latest'.");
+                $"'{text}' is not a WAPI version."
+                    + " Use a version such as 2.12 or 2.12.3, or 'latest'.");
         }
 
         /// <summary>Whether <paramref name="text"/> is <c>latest</c> in any letter case.</summary>

@@ -87,7 +87,9 @@ namespace PoshIBWAPI.Config.Cmdlets
             ThrowTerminatingError(ToErrorRecord(failure, target));
         }
 
-        /// <summary>Turns a core failure into an ErrorRecord with a stable ID and category.</summary>
+        /// <summary>
+        /// Turns a core failure into an ErrorRecord with a stable ID and category.
+        /// </summary>
         internal static ErrorRecord ToErrorRecord(IBConfigException failure, object target)
         {
             return new ErrorRecord(failure, failure.Reason, failure.Category, target);

@@ -17,7 +17,9 @@ namespace PoshIBWAPI.Config.Cmdlets
         [Parameter(Mandatory = true, Position = 0)]
         public ProfileStoreName Destination { get; set; }
 
-        /// <summary>Gets or sets the profiles to migrate; all of the source when omitted.</summary>
+        /// <summary>
+        /// Gets or sets the profiles to migrate; all of the source when omitted.
+        /// </summary>
         [Parameter(Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("name")]
         [ValidateNotBlank]
@@ -32,7 +34,9 @@ namespace PoshIBWAPI.Config.Cmdlets
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
-        /// <summary>Gets whether the source keeps the profiles (copy) or loses them (move).</summary>
+        /// <summary>
+        /// Gets whether the source keeps the profiles (copy) or loses them (move).
+        /// </summary>
         internal abstract bool MovesProfiles { get; }
 
         /// <inheritdoc/>
@@ -86,7 +90,8 @@ namespace PoshIBWAPI.Config.Cmdlets
 
         private static string Describe(List<ProfileRecord> profiles)
         {
-            return "profile(s) " + string.Join(", ", profiles.Select(p => "'" + p.ProfileName + "'"));
+            return "profile(s) "
+                + string.Join(", ", profiles.Select(p => "'" + p.ProfileName + "'"));
         }
 
         private void WriteDone(List<ProfileRecord> done)

@@ -44,8 +44,8 @@ namespace PoshIBWAPI.Config.Cmdlets
             _readOnly = UsesEnvironmentProfile;
             if (_readOnly)
             {
-                WriteWarning("Remove-IBConfig cannot remove profiles while the environment-variable"
-                    + " profile (ENV) is in use; nothing was changed.");
+                WriteWarning("Remove-IBConfig cannot remove profiles while the"
+                    + " environment-variable profile (ENV) is in use; nothing was changed.");
             }
         }
 

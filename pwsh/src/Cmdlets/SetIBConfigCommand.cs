@@ -17,7 +17,9 @@ namespace PoshIBWAPI.Config.Cmdlets
         ConfirmImpact = ConfirmImpact.Low)]
     public sealed class SetIBConfigCommand : IBConfigCmdlet
     {
-        /// <summary>Gets or sets the profile to create or edit; the current one when omitted.</summary>
+        /// <summary>
+        /// Gets or sets the profile to create or edit; the current one when omitted.
+        /// </summary>
         [Parameter(Position = 0)]
         [Alias("name")]
         [ValidateNotBlank]
@@ -65,8 +67,8 @@ namespace PoshIBWAPI.Config.Cmdlets
             {
                 if (UsesEnvironmentProfile)
                 {
-                    WriteWarning("Set-IBConfig cannot change profiles while the environment-variable"
-                        + " profile (ENV) is in use; nothing was changed.");
+                    WriteWarning("Set-IBConfig cannot change profiles while the"
+                        + " environment-variable profile (ENV) is in use; nothing was changed.");
                     return;
                 }
 
@@ -102,7 +104,8 @@ namespace PoshIBWAPI.Config.Cmdlets
                 WAPIHost = WAPIHost,
                 WAPIVersion = ResolveVersion(),
                 Credential = Credential,
-                SkipCertificateCheck = BoundSwitch(nameof(SkipCertificateCheck), SkipCertificateCheck),
+                SkipCertificateCheck = BoundSwitch(
+                    nameof(SkipCertificateCheck), SkipCertificateCheck),
                 NoSession = BoundSwitch(nameof(NoSession), NoSession),
                 NewName = NewName,
                 NoSwitchProfile = NoSwitchProfile.IsPresent,

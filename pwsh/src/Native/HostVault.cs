@@ -63,11 +63,15 @@ namespace PoshIBWAPI.Config.Native
             }
         }
 
-        private static void Dispatch(HostVaultOp op, string vault, IbStr arg1, IbStr arg2, IntPtr reply)
+        private static void Dispatch(
+            HostVaultOp op, string vault, IbStr arg1, IbStr arg2, IntPtr reply)
         {
             if (_session == null)
             {
-                Fail(reply, HostFailure.Failed, "no PowerShell session is available to run SecretManagement");
+                Fail(
+                    reply,
+                    HostFailure.Failed,
+                    "no PowerShell session is available to run SecretManagement");
                 return;
             }
 

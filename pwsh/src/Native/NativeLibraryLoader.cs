@@ -53,7 +53,8 @@ namespace PoshIBWAPI.Config.Native
 
         private static string FindLibrary()
         {
-            string moduleDir = Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location);
+            string moduleDir = Path.GetDirectoryName(
+                typeof(NativeLibraryLoader).Assembly.Location);
             string path = Path.Combine(
                 moduleDir, "runtimes", RuntimeIdentifier, "native", LibraryFileName());
 
@@ -83,7 +84,8 @@ namespace PoshIBWAPI.Config.Native
                 nameof(Resolve), BindingFlags.NonPublic | BindingFlags.Static);
             Delegate resolver = Delegate.CreateDelegate(resolverType, resolve);
             MethodInfo setResolver = nativeLibrary.GetMethod("SetDllImportResolver");
-            setResolver.Invoke(null, new object[] { typeof(NativeLibraryLoader).Assembly, resolver });
+            setResolver.Invoke(
+                null, new object[] { typeof(NativeLibraryLoader).Assembly, resolver });
             return true;
         }
 

@@ -70,6 +70,7 @@ namespace PoshIBWAPI.Config.Native
         internal static extern IbStatus ib_host_reply_fail(IntPtr reply, uint kind, IbStr message);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
-        internal static extern IbStatus ib_last_error_message(out byte* message, out UIntPtr length);
+        internal static extern IbStatus ib_last_error_message(
+            out byte* message, out UIntPtr length);
     }
 }

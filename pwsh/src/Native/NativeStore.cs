@@ -41,7 +41,11 @@ namespace PoshIBWAPI.Config.Native
                 var pairs = new List<IbSetting>();
                 foreach (KeyValuePair<string, string> pair in settings)
                 {
-                    pairs.Add(new IbSetting { Name = Pin(pinned, pair.Key), Value = Pin(pinned, pair.Value) });
+                    pairs.Add(new IbSetting
+                    {
+                        Name = Pin(pinned, pair.Key),
+                        Value = Pin(pinned, pair.Value),
+                    });
                 }
 
                 return OpenWith(pairs.ToArray());
@@ -60,7 +64,8 @@ namespace PoshIBWAPI.Config.Native
         {
             using (PinnedUtf8 nameUtf8 = PinnedUtf8.From(name))
             {
-                Check(NativeMethods.ib_store_get(_handle, nameUtf8.Str, out ProfileListHandle list));
+                Check(NativeMethods.ib_store_get(
+                    _handle, nameUtf8.Str, out ProfileListHandle list));
                 using (list)
                 {
                     List<ProfileRecord> records = ReadList(list);
@@ -161,7 +166,8 @@ namespace PoshIBWAPI.Config.Native
                     Overwrite = request.Overwrite ? (byte)1 : (byte)0,
                     DryRun = request.DryRun ? (byte)1 : (byte)0,
                 };
-                Check(NativeMethods.ib_store_migrate(_handle, &migration, out ProfileListHandle list));
+                Check(NativeMethods.ib_store_migrate(
+                    _handle, &migration, out ProfileListHandle list));
                 using (list)
                 {
                     return ReadList(list);
@@ -194,7 +200,9 @@ namespace PoshIBWAPI.Config.Native
 
         private static PinnedUtf8 PasswordOf(PSCredential credential)
         {
-            return credential == null ? PinnedUtf8.From((string)null) : PinnedUtf8.From(credential.Password);
+            return credential == null
+                ? PinnedUtf8.From((string)null)
+                : PinnedUtf8.From(credential.Password);
         }
 
         private static sbyte Flag(bool? value)
@@ -213,7 +221,8 @@ namespace PoshIBWAPI.Config.Native
             var records = new List<ProfileRecord>(count);
             for (int i = 0; i < count; i++)
             {
-                Check(NativeMethods.ib_profile_list_entry(list, (UIntPtr)i, out IbProfileView view));
+                Check(NativeMethods.ib_profile_list_entry(
+                    list, (UIntPtr)i, out IbProfileView view));
                 records.Add(ToRecord(view));
             }
 
@@ -254,7 +263,8 @@ namespace PoshIBWAPI.Config.Native
 
         private static string LastErrorMessage(IbStatus status)
         {
-            if (NativeMethods.ib_last_error_message(out byte* text, out UIntPtr length) != IbStatus.Ok
+            if (NativeMethods.ib_last_error_message(
+                    out byte* text, out UIntPtr length) != IbStatus.Ok
                 || text == null)
             {
                 return $"The native core failed with status {status} and gave no message.";

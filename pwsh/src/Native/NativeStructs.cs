@@ -94,7 +94,9 @@ namespace PoshIBWAPI.Config.Native
         public IntPtr Context;
     }
 
-    /// <summary>Runs one SecretManagement operation for the core (<c>ib_host_vault_fn</c>).</summary>
+    /// <summary>
+    /// Runs one SecretManagement operation for the core (<c>ib_host_vault_fn</c>).
+    /// </summary>
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void IbHostVaultCallback(
         IntPtr context, uint op, IbStr vault, IbStr arg1, IbStr arg2, IntPtr reply);

@@ -43,7 +43,12 @@ catch { Fail $_ }
 
         private const string Test = Prelude + @"
 $errs = $null
-$ok = Test-SecretVault -Name ([WildcardPattern]::Escape($Vault)) -ErrorAction SilentlyContinue -ErrorVariable errs
+$testArgs = @{
+    Name = [WildcardPattern]::Escape($Vault)
+    ErrorAction = 'SilentlyContinue'
+    ErrorVariable = 'errs'
+}
+$ok = Test-SecretVault @testArgs
 if ($ok -eq $true) { , @($true, 0, '') }
 elseif ($errs) { Fail $errs[0] }
 else { , @($false, 1, ""Test-SecretVault reported that the vault '$Vault' does not work."") }
