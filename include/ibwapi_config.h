@@ -149,6 +149,28 @@ typedef struct ib_profile_edit {
   uint8_t no_switch_profile;
 } ib_profile_edit;
 
+// What `ib_store_migrate` does: copy (or move) profiles between the config
+// file and the vault named by `IBWAPI_VAULT_NAME`. (The Rust field
+// `move_profiles` is `move` in C.)
+typedef struct ib_migration {
+  // 1 = the config file, 2 = the configured vault; the source is the
+  // other one.
+  uint32_t destination;
+  // `names_len` profile names to migrate (letter case ignored); NULL =
+  // every profile of the source. An empty list migrates nothing.
+  const struct ib_str *names;
+  // The number of names; 0 when `names` is NULL.
+  size_t names_len;
+  // 1: remove the migrated profiles from the source afterwards; 0: copy.
+  uint8_t move;
+  // 1: replace destination profiles of the same name whose fields differ;
+  // 0: such a profile makes the migration fail with
+  // `IB_MIGRATION_CONFLICT`.
+  uint8_t overwrite;
+  // 1: change nothing, only list what would be migrated.
+  uint8_t dry_run;
+} ib_migration;
+
 // Success.
 #define IB_OK 0
 
@@ -182,11 +204,17 @@ typedef struct ib_profile_edit {
 // The environment-variable profile is active: nothing can change.
 #define IB_READ_ONLY_STORE 2004
 
+// A migration's destination holds a different profile of the same name
+// (letter case ignored); the message names them. Nothing was migrated;
+// pass `overwrite` to replace them.
+#define IB_MIGRATION_CONFLICT 2005
+
 // The config file could not be read or written.
 #define IB_FILE_IO 3001
 
 // The vault cannot be used (SecretManagement not installed, unlock or
-// test failed, or it went away after the store was opened).
+// test failed, or it went away after the store was opened), or a
+// migration found no vault configured.
 #define IB_VAULT_UNAVAILABLE 4001
 
 // The vault needs a password: unlock it, or set IBWAPI_VAULT_PASS and
@@ -437,6 +465,73 @@ ib_status ib_store_remove(struct ib_store *store, struct ib_str name);
 //
 // None beyond passing a pointer value.
 ib_status ib_store_remove_all(struct ib_store *store);
+
+// Checks cheaply whether the backing store changed since this handle
+// last read or wrote it, and reloads the profiles when it did. Call it
+// before each cmdlet.
+//
+// The check: the config file and the encrypted vault file compare their
+// size, modification time and inode with what this handle last read or
+// wrote (one `stat`); other vaults list their secret names (for a
+// SecretManagement vault, one `Get-SecretInfo` through the host callback)
+// and reload when the set of names differs (docs/VAULTS.md). A reload
+// logs as an import does (warnings for a damaged file and so on).
+//
+// On `IB_OK`, `*reloaded_out` is 1 when the profiles were reloaded and 0
+// otherwise. It is always 0 for the environment-variable profile, and
+// when the setting `IBWAPI_CONFIG_SYNC` was `off` (any letter case) at
+// open. A check that fails (a vault that cannot be listed, say) is no
+// error: a warning is logged, the profiles read earlier stay, and
+// `*reloaded_out` is 0.
+//
+// Returns `IB_NULL_ARGUMENT`, `IB_INVALID_HANDLE`, or `IB_INVALID_ARGUMENT`
+// when called from inside a host vault callback.
+//
+// # Safety
+//
+// `reloaded_out` must be valid for writing.
+ib_status ib_store_refresh(struct ib_store *store, uint8_t *reloaded_out);
+
+// Copies (or, with `move`, moves) profiles between the config file and the
+// vault named by `IBWAPI_VAULT_NAME`. `migration->destination` is 1 (the
+// config file) or 2 (the vault); the source is the other one. The store
+// chosen at open stays this handle's store; the other one is opened for
+// the call (a vault with the same setup steps as `ib_store_open`, calling
+// the host vault callback for a SecretManagement vault).
+//
+// - `names` NULL migrates every profile of the source; a named profile
+//   missing in the source gives `IB_PROFILE_NOT_FOUND`.
+// - A destination profile of the same name (letter case ignored) whose
+//   fields differ gives `IB_MIGRATION_CONFLICT`, naming all of them,
+//   unless `overwrite` is 1; one with the same fields is left as it is.
+// - When the source's current profile is migrated, it becomes the
+//   destination's current profile. With `move`, the profiles are removed
+//   from the source after the destination is written, and the source's
+//   current profile moves as Remove-IBConfig moves it.
+// - `dry_run` 1 changes nothing and lists what would be migrated; the
+//   same checks run, so a dry run fails as the real one would.
+// - All or nothing: on error neither store changed, unless the message
+//   says that undoing a step failed and which store holds what. This
+//   handle's profiles reflect the result.
+//
+// On `IB_OK`, `*list_out` receives a new list, owned by the caller and
+// released with `ib_profile_list_free`: the migrated profiles sorted by
+// name, as the destination holds them, `is_current` set for the one that
+// is the destination's current profile. Not written on error.
+//
+// Returns `IB_READ_ONLY_STORE` (environment profile), `IB_VAULT_UNAVAILABLE`
+// (no vault configured, or it cannot be set up; the message says why),
+// `IB_PROFILE_NOT_FOUND`, `IB_MIGRATION_CONFLICT`, `IB_INVALID_ARGUMENT`
+// (bad destination or flag, a blank name, a credential a vault cannot
+// hold), `IB_FILE_IO`, `IB_VAULT_*`, and the usual argument errors.
+//
+// # Safety
+//
+// `migration` must point at a valid `ib_migration` whose `names` array
+// holds `names_len` valid strings; `list_out` must be valid for writing.
+ib_status ib_store_migrate(struct ib_store *store,
+                           const struct ib_migration *migration,
+                           struct ib_profile_list **list_out);
 
 #ifdef __cplusplus
 }  // extern "C"

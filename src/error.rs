@@ -198,6 +198,46 @@ pub enum Error {
         detail: String,
     },
 
+    /// A migration needs a vault and none is configured.
+    #[error(
+        "no vault is configured to migrate profiles to or from: set IBWAPI_VAULT_NAME to a \
+         SecretManagement vault or a built-in vault such as [file], and import the module \
+         again"
+    )]
+    NoVaultConfigured,
+
+    /// A profile named for a migration is not in the store it would come
+    /// from.
+    #[error("Profile \"{name}\" was not found in {store}; nothing was migrated.")]
+    ProfileNotInSource {
+        /// The name as given.
+        name: String,
+        /// The source store, such as `the config file /home/u/x.json`.
+        store: String,
+    },
+
+    /// The migration's destination holds different profiles of the same
+    /// names; nothing was migrated.
+    #[error("{}", conflict_message(destination, profiles))]
+    MigrationConflict {
+        /// The destination store.
+        destination: String,
+        /// The profiles that differ, as the source names them.
+        profiles: Vec<String>,
+    },
+
+    /// A migration failed part-way; the message says what was undone and,
+    /// when an undo failed too, what is out of step. The status is that of
+    /// `cause`.
+    #[error("{message}")]
+    MigrationFailed {
+        /// The whole message.
+        message: String,
+        /// The failure that stopped the migration.
+        #[source]
+        cause: Box<Error>,
+    },
+
     /// A bug or an impossible state.
     #[error("internal error: {detail}")]
     Internal {
@@ -249,6 +289,24 @@ fn missing_field_message(profile: &str, field: ProfileField, is_new: bool) -> St
             bare_field(field)
         )
     }
+}
+
+fn conflict_message(destination: &str, profiles: &[String]) -> String {
+    let (what, them) = match profiles {
+        [one] => (format!("a different profile named '{one}'"), "it"),
+        many => (
+            format!(
+                "different profiles with these names: '{}'",
+                many.join("', '")
+            ),
+            "them",
+        ),
+    };
+
+    format!(
+        "{destination} already holds {what}; nothing was migrated. Migrate again with \
+         overwriting allowed to replace {them}, or leave {them} out"
+    )
 }
 
 fn bare_field(field: ProfileField) -> &'static str {

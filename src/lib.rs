@@ -24,9 +24,10 @@
 //! | [`settings`] | the named settings given at open time |
 //! | [`env_profile`] | the `IBWAPI_*` environment-variable profile |
 //! | [`config_file`] | the JSON file 4.x reads and writes |
+//! | [`shared_file`] | the save lock, atomic replacement and change stamps of shared files |
 //! | `dpapi` | Windows DPAPI for passwords written on Windows (Windows only) |
 //! | [`vault`] | vault names, the secret-name template, the vault kinds and the vault backend |
-//! | [`store`] | the open-time choice and the backend trait |
+//! | [`store`] | the open-time choice, the backend trait, refresh and migration |
 //! | [`error`] | the error type |
 //! | [`ffi`] | the C ABI described in `docs/ABI.md` |
 //!
@@ -51,6 +52,7 @@ pub mod ffi;
 pub mod profile;
 pub mod profiles;
 pub mod settings;
+pub mod shared_file;
 pub mod store;
 pub mod vault;
 

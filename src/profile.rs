@@ -125,6 +125,33 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// Whether `other` holds the same host, version, credential (user name
+    /// and password, or the same unreadable stored credential) and flags.
+    /// The names are not compared.
+    pub fn same_settings(&self, other: &Profile) -> bool {
+        let same_credential = match (&self.credential, &other.credential) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                a.username == b.username && a.password.expose() == b.password.expose()
+            }
+            _ => false,
+        };
+        let same_unreadable = match (&self.unreadable_credential, &other.unreadable_credential) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.json == b.json,
+            _ => false,
+        };
+
+        self.wapi_host == other.wapi_host
+            && self.wapi_version == other.wapi_version
+            && same_credential
+            && same_unreadable
+            && self.skip_certificate_check == other.skip_certificate_check
+            && self.no_session == other.no_session
+    }
+}
+
 impl fmt::Debug for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Profile")

@@ -92,6 +92,19 @@ impl ProfileSet {
         Ok(())
     }
 
+    /// Adds `profile`, or replaces the profile of that name (letter case
+    /// ignored) in its place; a current name that named the replaced
+    /// profile follows its new spelling.
+    pub fn put(&mut self, profile: Profile) {
+        let key = fold_name(&profile.name);
+        if self.is_current(&profile.name) {
+            self.current = Some(profile.name.clone());
+        }
+
+        self.sorted = None;
+        self.profiles.insert(key, profile);
+    }
+
     /// Records the current profile's name as loaded; blank means none.
     pub fn set_current_name(&mut self, name: Option<String>) {
         self.current = name.filter(|name| !name.is_empty());

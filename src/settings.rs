@@ -28,6 +28,9 @@ pub const VAULT_NAME: &str = "IBWAPI_VAULT_NAME";
 pub const VAULT_SECRET_TEMPLATE: &str = "IBWAPI_VAULT_SECRET_TEMPLATE";
 /// `IBWAPI_VAULT_PASS`: the password that unlocks the vault.
 pub const VAULT_PASS: &str = "IBWAPI_VAULT_PASS";
+/// `IBWAPI_CONFIG_SYNC`: `off` (any letter case) turns the refresh before
+/// each cmdlet into a no-op; any other value, or unset, leaves it on.
+pub const CONFIG_SYNC: &str = "IBWAPI_CONFIG_SYNC";
 /// `config_path`: the full path of `posh-ibwapi.json`, chosen by the module.
 pub const CONFIG_PATH: &str = "config_path";
 
@@ -52,6 +55,8 @@ pub struct Settings {
     pub vault_secret_template: Option<String>,
     /// `IBWAPI_VAULT_PASS`.
     pub vault_pass: Option<Secret>,
+    /// `IBWAPI_CONFIG_SYNC`, as given.
+    pub config_sync: Option<String>,
     /// `config_path`.
     pub config_path: Option<PathBuf>,
 }
@@ -84,9 +89,20 @@ impl Settings {
             VAULT_NAME => self.vault_name = text(),
             VAULT_SECRET_TEMPLATE => self.vault_secret_template = text(),
             VAULT_PASS => self.vault_pass = secret(),
+            CONFIG_SYNC => self.config_sync = text(),
             CONFIG_PATH => self.config_path = value.map(PathBuf::from),
             _ => log::debug!("ignoring the unknown setting '{name}'"),
         }
+    }
+
+    /// Whether the store follows changes other processes make: true
+    /// unless `IBWAPI_CONFIG_SYNC` is `off` (any letter case, white space
+    /// around it ignored).
+    pub fn sync_enabled(&self) -> bool {
+        !self
+            .config_sync
+            .as_deref()
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("off"))
     }
 }
 
@@ -102,7 +118,27 @@ impl fmt::Debug for Settings {
             .field("vault_name", &self.vault_name)
             .field("vault_secret_template", &self.vault_secret_template)
             .field("vault_pass", &self.vault_pass)
+            .field("config_sync", &self.config_sync)
             .field("config_path", &self.config_path)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_is_off_only_for_off() {
+        let sync =
+            |value: Option<&str>| Settings::from_pairs([(CONFIG_SYNC, value)]).sync_enabled();
+
+        assert!(sync(None));
+        assert!(sync(Some("")));
+        assert!(sync(Some("on")));
+        assert!(sync(Some("0")));
+        assert!(!sync(Some("off")));
+        assert!(!sync(Some(" OFF ")));
+        assert!(!sync(Some("Off")));
     }
 }

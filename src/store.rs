@@ -13,9 +13,32 @@
 //! Every change goes through [`Store::set`], [`Store::remove`] or
 //! [`Store::remove_all`]: it is applied in memory, saved at once, and undone
 //! in memory when the save fails.
+//!
+//! # Staying in step with other processes
+//!
+//! A change first calls [`Backend::begin_change`]: the config file and the
+//! encrypted vault file take their save lock and read the store again when
+//! another process changed it; other vaults list their secrets again and
+//! reload when the names differ. The change is then applied to what was
+//! read, saved, and the lock released ([`Backend::end_change`]). So a
+//! change made elsewhere is never undone by this process's next change,
+//! and only this call's change is written.
+//!
+//! [`Store::refresh`] is the cheap check the module makes before each
+//! cmdlet: when the backing store changed since this handle read or wrote
+//! it, the profiles are reloaded (logged as an import logs). The setting
+//! `IBWAPI_CONFIG_SYNC=off` turns it into a no-op; changes still re-read
+//! before saving. The environment profile never reloads.
+//!
+//! [`Store::migrate`] copies or moves profiles between the config file and
+//! the configured vault ([`migration`]).
 
 use std::fmt;
 use std::path::PathBuf;
+
+mod migration;
+
+pub use self::migration::{Migrated, Migration};
 
 use crate::collation::Collation;
 use crate::config_file::ConfigFile;
@@ -23,9 +46,9 @@ use crate::env_profile;
 use crate::error::Error;
 use crate::profile::{is_blank, Profile};
 use crate::profiles::{ProfileEdit, ProfileSet};
-use crate::settings::{Settings, CONFIG_PATH, VAULT_NAME};
+use crate::settings::{Settings, CONFIG_PATH, CONFIG_SYNC, VAULT_NAME};
 use crate::vault;
-use crate::vault::host::HostCalls;
+use crate::vault::host::{HostCalls, SharedHost};
 
 /// Which kind of store is in use; the numbers are the C ABI's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +86,38 @@ pub trait Backend: Send + fmt::Debug {
     /// state in memory. A backend should leave its storage unchanged on
     /// error as far as it can.
     fn save(&mut self, profiles: &ProfileSet) -> Result<(), Error>;
+
+    /// Reads the stored profiles again, unconditionally, logging as an
+    /// import does.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read at all (a vault that cannot be
+    /// listed); a damaged config file is no error.
+    fn reload(&mut self) -> Result<ProfileSet, Error>;
+
+    /// Checks cheaply whether the stored profiles changed since this
+    /// backend last read or wrote them, and when they did, reads them
+    /// again (logging as an import does). `None`: nothing changed.
+    ///
+    /// # Errors
+    ///
+    /// When the check or the reload failed; the caller keeps what it had.
+    fn reload_if_changed(&mut self) -> Result<Option<ProfileSet>, Error>;
+
+    /// Starts a change: takes the save lock other processes respect (file
+    /// kinds), then reads the stored profiles again when they changed
+    /// (`Some`). Each successful call is followed by exactly one
+    /// [`Backend::end_change`], with any number of saves between.
+    ///
+    /// # Errors
+    ///
+    /// When the lock cannot be taken or the store cannot be read again;
+    /// nothing is held then.
+    fn begin_change(&mut self) -> Result<Option<ProfileSet>, Error>;
+
+    /// Ends a change: releases what [`Backend::begin_change`] took.
+    fn end_change(&mut self);
 }
 
 /// An open profile store.
@@ -71,6 +126,10 @@ pub struct Store {
     /// `None` for the environment-variable profile, which is read-only.
     backend: Option<Box<dyn Backend>>,
     collation: Box<dyn Collation>,
+    /// The settings given at open time, for a migration's other store.
+    settings: Settings,
+    /// The host's SecretManagement access, shared with the vault.
+    host: Option<SharedHost>,
 }
 
 impl Store {
@@ -105,11 +164,21 @@ impl Store {
             return Ok(Store::environment(profile, collation));
         }
 
-        let (profiles, backend) = open_vault_or_file(settings, host)?;
+        let host = host.map(SharedHost::new);
+        let (profiles, backend) = open_vault_or_file(settings, host.clone())?;
+        if !settings.sync_enabled() {
+            log::info!(
+                "{CONFIG_SYNC} is off: changes other processes make to {} are seen only \
+                 when this session saves or the module is imported again",
+                backend.describe()
+            );
+        }
         Ok(Store {
             profiles,
             backend: Some(backend),
             collation,
+            settings: settings.clone(),
+            host,
         })
     }
 
@@ -119,6 +188,8 @@ impl Store {
             profiles: ProfileSet::single_current(profile),
             backend: None,
             collation,
+            settings: Settings::default(),
+            host: None,
         }
     }
 
@@ -207,8 +278,43 @@ impl Store {
         })
     }
 
-    /// Applies `edit` in memory, saves, and restores the old state when
-    /// either step fails.
+    /// Reloads the profiles when the backing store changed since this
+    /// handle last read or wrote it; returns whether it did.
+    ///
+    /// The check is cheap: one `stat` for the config file and the vault
+    /// file, one listing of secret names for other vaults (for a
+    /// SecretManagement vault, one `Get-SecretInfo` through the host). It
+    /// does nothing for the environment profile or when
+    /// `IBWAPI_CONFIG_SYNC` is `off`. A failed check is logged as a warning
+    /// and the profiles read earlier stay.
+    pub fn refresh(&mut self) -> bool {
+        let Some(backend) = self.backend.as_mut() else {
+            return false;
+        };
+        if !self.settings.sync_enabled() {
+            return false;
+        }
+
+        match backend.reload_if_changed() {
+            Ok(Some(fresh)) => {
+                self.profiles = fresh;
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                log::warn!(
+                    "could not check whether {} changed: {error}; the profiles read \
+                     earlier are used",
+                    backend.describe()
+                );
+                false
+            }
+        }
+    }
+
+    /// Takes the backend's lock, reads the store again when it changed,
+    /// applies `edit` to that, saves, and restores the state before `edit`
+    /// when either step fails.
     fn change<F>(&mut self, edit: F) -> Result<(), Error>
     where
         F: FnOnce(&mut ProfileSet, &dyn Collation) -> Result<(), Error>,
@@ -216,10 +322,14 @@ impl Store {
         let Some(backend) = self.backend.as_mut() else {
             return Err(Error::ReadOnlyStore);
         };
+        if let Some(fresh) = backend.begin_change()? {
+            self.profiles = fresh;
+        }
         let before = self.profiles.clone();
 
         let result =
             edit(&mut self.profiles, &*self.collation).and_then(|()| backend.save(&self.profiles));
+        backend.end_change();
         if result.is_err() {
             self.profiles = before;
         }
@@ -257,8 +367,9 @@ fn log_environment_choice(profile: &Profile) {
 
 fn open_vault_or_file(
     settings: &Settings,
-    host: Option<Box<dyn HostCalls>>,
+    host: Option<SharedHost>,
 ) -> Result<(ProfileSet, Box<dyn Backend>), Error> {
+    let host = host.map(|host| Box::new(host) as Box<dyn HostCalls>);
     let config_path = config_path(settings)?;
 
     let vault_name = settings

@@ -91,6 +91,44 @@ pub trait SecretVault: Send + fmt::Debug {
         let _ = name;
         None
     }
+
+    /// Whether the vault changed since this handle last read or wrote it,
+    /// when the vault can tell cheaply (and then it has already read what
+    /// it needs again); `None` when it cannot tell, and the backend
+    /// compares the listed names instead. The default cannot tell.
+    ///
+    /// # Errors
+    ///
+    /// When the check or the re-read failed.
+    fn changed(&mut self) -> Result<Option<bool>, Error> {
+        Ok(None)
+    }
+
+    /// Starts one change of the store. A vault that can lock against other
+    /// processes (the vault file) takes the lock here and may hold writes
+    /// and removals back until [`SecretVault::commit`]. The default does
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// When the lock cannot be taken.
+    fn begin_change(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Writes what was held back since [`SecretVault::begin_change`], all
+    /// at once or not at all. The default has nothing to write.
+    ///
+    /// # Errors
+    ///
+    /// When the write failed; nothing held back was written then.
+    fn commit(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Ends the change: drops what was held back and not committed, and
+    /// releases the lock. The default does nothing.
+    fn end_change(&mut self) {}
 }
 
 /// Why the vault named in the settings cannot be used.
@@ -104,6 +142,11 @@ impl VaultUnavailable {
         VaultUnavailable {
             reason: reason.into(),
         }
+    }
+
+    /// Why, in words.
+    pub fn reason(&self) -> &str {
+        &self.reason
     }
 }
 
@@ -127,6 +170,41 @@ pub fn open(
     settings: &Settings,
     host: Option<Box<dyn HostCalls>>,
 ) -> Result<(ProfileSet, Box<dyn Backend>), VaultUnavailable> {
+    let (vault, template) = set_up(name, settings, host)?;
+
+    log::info!(
+        "using {} because {VAULT_NAME} is '{name}'; secret name template '{template}'",
+        vault.describe()
+    );
+    load(vault, template)
+}
+
+/// Opens the vault called `name` for a migration, with the same setup
+/// steps as [`open`] (unlock, test), and loads its profiles.
+///
+/// # Errors
+///
+/// Why the vault cannot be used.
+pub fn open_for_migration(
+    name: &str,
+    settings: &Settings,
+    host: Option<Box<dyn HostCalls>>,
+) -> Result<(ProfileSet, Box<dyn Backend>), VaultUnavailable> {
+    let (vault, template) = set_up(name, settings, host)?;
+
+    log::info!(
+        "opened {} ({VAULT_NAME} '{name}', secret name template '{template}') to migrate \
+         profiles",
+        vault.describe()
+    );
+    load(vault, template)
+}
+
+fn set_up(
+    name: &str,
+    settings: &Settings,
+    host: Option<Box<dyn HostCalls>>,
+) -> Result<(Box<dyn SecretVault>, SecretTemplate), VaultUnavailable> {
     let template = SecretTemplate::from_setting(settings.vault_secret_template.as_deref());
     let password = settings
         .vault_pass
@@ -135,11 +213,13 @@ pub fn open(
 
     let choice = name::parse(name).map_err(VaultUnavailable::new)?;
     let vault = open_vault(&choice, name, settings, password, host, &template)?;
+    Ok((vault, template))
+}
 
-    log::info!(
-        "using {} because {VAULT_NAME} is '{name}'; secret name template '{template}'",
-        vault.describe()
-    );
+fn load(
+    vault: Box<dyn SecretVault>,
+    template: SecretTemplate,
+) -> Result<(ProfileSet, Box<dyn Backend>), VaultUnavailable> {
     let (backend, profiles) = VaultBackend::load(vault, template).map_err(|error| {
         VaultUnavailable::new(format!("could not list the profiles in the vault: {error}"))
     })?;

@@ -26,6 +26,8 @@ const IB_RESERVED_NAME: u32 = 1006;
 const IB_PROFILE_NOT_FOUND: u32 = 2001;
 const IB_MISSING_FIELD: u32 = 2003;
 const IB_READ_ONLY_STORE: u32 = 2004;
+const IB_MIGRATION_CONFLICT: u32 = 2005;
+const IB_VAULT_UNAVAILABLE: u32 = 4001;
 const IB_VAULT_NAME_REFUSED: u32 = 4004;
 const IB_VAULT_READ_ONLY: u32 = 4005;
 
@@ -131,6 +133,29 @@ struct IbProfileView {
     is_current: u8,
 }
 
+#[repr(C)]
+struct IbMigration {
+    destination: u32,
+    names: *const IbStr,
+    names_len: usize,
+    r#move: u8,
+    overwrite: u8,
+    dry_run: u8,
+}
+
+impl IbMigration {
+    fn to(destination: u32) -> IbMigration {
+        IbMigration {
+            destination,
+            names: ptr::null(),
+            names_len: 0,
+            r#move: 0,
+            overwrite: 0,
+            dry_run: 0,
+        }
+    }
+}
+
 type Store = c_void;
 type List = c_void;
 
@@ -145,6 +170,8 @@ struct Api {
     store_set: unsafe extern "C" fn(*mut Store, *const IbProfileEdit) -> u32,
     store_remove: unsafe extern "C" fn(*mut Store, IbStr) -> u32,
     store_remove_all: unsafe extern "C" fn(*mut Store) -> u32,
+    store_refresh: unsafe extern "C" fn(*mut Store, *mut u8) -> u32,
+    store_migrate: unsafe extern "C" fn(*mut Store, *const IbMigration, *mut *mut List) -> u32,
     list_len: unsafe extern "C" fn(*const List) -> usize,
     list_entry: unsafe extern "C" fn(*const List, usize, *mut IbProfileView) -> u32,
     list_free: unsafe extern "C" fn(*mut List),
@@ -182,6 +209,8 @@ fn api() -> &'static Api {
             store_set: *library.get(b"ib_store_set").unwrap(),
             store_remove: *library.get(b"ib_store_remove").unwrap(),
             store_remove_all: *library.get(b"ib_store_remove_all").unwrap(),
+            store_refresh: *library.get(b"ib_store_refresh").unwrap(),
+            store_migrate: *library.get(b"ib_store_migrate").unwrap(),
             list_len: *library.get(b"ib_profile_list_len").unwrap(),
             list_entry: *library.get(b"ib_profile_list_entry").unwrap(),
             list_free: *library.get(b"ib_profile_list_free").unwrap(),
@@ -964,4 +993,334 @@ fn vault_failures_have_their_own_statuses() {
     assert!(last_error().contains("choose a writable vault or unset IBWAPI_VAULT_NAME"));
     assert_eq!(list_names(store), ["lab", "old", "prod"], "nothing changed");
     unsafe { (api().store_free)(store) };
+}
+
+fn refresh(store: *mut Store) -> u8 {
+    let mut reloaded = 9;
+    assert_eq!(
+        unsafe { (api().store_refresh)(store, &mut reloaded) },
+        IB_OK
+    );
+    reloaded
+}
+
+#[test]
+fn refresh_reloads_what_another_handle_saved_once() {
+    let config = ConfigDir::empty();
+    let mine = open_file(&config);
+    let other = open_file(&config);
+    let mut reloaded = 9;
+
+    assert_eq!(refresh(mine), 0);
+    assert_eq!(set_full(other, "lab", "pw"), IB_OK);
+    assert_eq!(refresh(mine), 1);
+    assert_eq!(refresh(mine), 0);
+    assert_eq!(list_names(mine), ["lab"]);
+
+    unsafe {
+        assert_eq!(
+            (api().store_refresh)(mine, ptr::null_mut()),
+            IB_NULL_ARGUMENT
+        );
+        assert_eq!(
+            (api().store_refresh)(ptr::null_mut(), &mut reloaded),
+            IB_NULL_ARGUMENT
+        );
+        (api().store_free)(other);
+        assert_eq!(
+            (api().store_refresh)(other, &mut reloaded),
+            IB_INVALID_HANDLE
+        );
+        (api().store_free)(mine);
+    }
+    assert_eq!(reloaded, 9, "not written on error");
+}
+
+#[test]
+fn refresh_with_sync_off_does_nothing() {
+    let config = ConfigDir::empty();
+    let path = config.path.to_str().unwrap();
+    let settings = [
+        IbSetting {
+            name: s("config_path"),
+            value: s(path),
+        },
+        IbSetting {
+            name: s("IBWAPI_CONFIG_SYNC"),
+            value: s("Off"),
+        },
+    ];
+    let mine = open(&options(&settings));
+    let other = open_file(&config);
+
+    assert_eq!(set_full(other, "lab", "pw"), IB_OK);
+
+    assert_eq!(refresh(mine), 0);
+    assert!(list_names(mine).is_empty());
+    unsafe {
+        (api().store_free)(mine);
+        (api().store_free)(other);
+    }
+}
+
+fn open_file_vault(config: &ConfigDir) -> *mut Store {
+    let path = config.path.to_str().unwrap();
+    let settings = [
+        ("config_path", path),
+        ("IBWAPI_VAULT_NAME", "[file]"),
+        ("IBWAPI_VAULT_PASS", "abi vault pass"),
+    ]
+    .map(|(name, value)| IbSetting {
+        name: s(name),
+        value: s(value),
+    });
+    open(&options(&settings))
+}
+
+/// Migrates and returns the status and, on success, the list's rows.
+fn migrate(store: *mut Store, migration: &IbMigration) -> (u32, Vec<Row>) {
+    let mut list = ptr::null_mut();
+
+    let status = unsafe { (api().store_migrate)(store, migration, &mut list) };
+
+    if status != IB_OK {
+        assert!(list.is_null(), "not written on error");
+        return (status, Vec::new());
+    }
+    let rows = rows(list);
+    unsafe { (api().list_free)(list) };
+    (status, rows)
+}
+
+fn names_and_current(rows: &[Row]) -> Vec<(String, u8)> {
+    rows.iter().map(|row| (row.0.clone(), row.5[2])).collect()
+}
+
+#[test]
+fn migrate_moves_profiles_to_the_vault_and_back() {
+    let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
+    let original = std::fs::read(&config.path).unwrap();
+    let store = open_file_vault(&config);
+    assert_eq!(kind_of(store), 2);
+
+    let dry = IbMigration {
+        dry_run: 1,
+        ..IbMigration::to(2)
+    };
+    let (status, rows) = migrate(store, &dry);
+    assert_eq!(status, IB_OK, "{}", last_error());
+    assert_eq!(
+        names_and_current(&rows),
+        [("lab".into(), 1), ("prod".into(), 0)]
+    );
+    assert!(list_names(store).is_empty(), "a dry run changes nothing");
+
+    let moving = IbMigration {
+        r#move: 1,
+        ..IbMigration::to(2)
+    };
+    let (status, rows) = migrate(store, &moving);
+    assert_eq!(status, IB_OK, "{}", last_error());
+    assert_eq!(rows[1].4.as_deref(), Some("Pä$$ wörd ✓ \"quoted\""));
+    assert_eq!(list_names(store), ["lab", "prod"]);
+    assert!(!config.path.exists());
+
+    let back = IbMigration {
+        r#move: 1,
+        ..IbMigration::to(1)
+    };
+    let (status, _) = migrate(store, &back);
+    assert_eq!(status, IB_OK, "{}", last_error());
+    assert!(list_names(store).is_empty());
+    assert_eq!(std::fs::read(&config.path).unwrap(), original);
+    unsafe { (api().store_free)(store) };
+}
+
+#[test]
+fn migrate_names_conflicts_and_overwrites_on_request() {
+    let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
+    let store = open_file_vault(&config);
+    let mut edit = IbProfileEdit::named(s("LAB"));
+    edit.wapi_host = s("elsewhere.example.test");
+    edit.wapi_version = s("2.12");
+    edit.username = s("admin");
+    edit.password = s("pw");
+    assert_eq!(unsafe { (api().store_set)(store, &edit) }, IB_OK);
+    let names = [s("prod"), s("Lab")];
+    let both = IbMigration {
+        names: names.as_ptr(),
+        names_len: names.len(),
+        ..IbMigration::to(2)
+    };
+
+    let (status, _) = migrate(store, &both);
+    assert_eq!(status, IB_MIGRATION_CONFLICT);
+    assert!(
+        last_error().contains("a different profile named 'lab'"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(list_names(store), ["LAB"], "nothing was migrated");
+
+    let (status, rows) = migrate(
+        store,
+        &IbMigration {
+            overwrite: 1,
+            ..both
+        },
+    );
+    assert_eq!(status, IB_OK, "{}", last_error());
+    assert_eq!(
+        names_and_current(&rows),
+        [("lab".into(), 1), ("prod".into(), 0)]
+    );
+    assert_eq!(
+        get(store, s("lab"))[0].1.as_deref(),
+        Some("gm-lab.example.test")
+    );
+    unsafe { (api().store_free)(store) };
+}
+
+#[test]
+fn migrate_checks_its_arguments() {
+    let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
+    let store = open_file_vault(&config);
+    let file_only = open_file(&config);
+    let mut list = ptr::null_mut();
+    let missing = [s("nope")];
+    let null_name = [ABSENT];
+
+    let cases: [(IbMigration, u32, &str); 7] = [
+        (
+            IbMigration::to(3),
+            IB_INVALID_ARGUMENT,
+            "migration.destination",
+        ),
+        (
+            IbMigration {
+                r#move: 2,
+                ..IbMigration::to(2)
+            },
+            IB_INVALID_ARGUMENT,
+            "migration.move",
+        ),
+        (
+            IbMigration {
+                dry_run: 7,
+                ..IbMigration::to(2)
+            },
+            IB_INVALID_ARGUMENT,
+            "migration.dry_run",
+        ),
+        (
+            IbMigration {
+                names_len: 1,
+                ..IbMigration::to(2)
+            },
+            IB_NULL_ARGUMENT,
+            "migration.names",
+        ),
+        (
+            IbMigration {
+                names: null_name.as_ptr(),
+                names_len: 1,
+                ..IbMigration::to(2)
+            },
+            IB_NULL_ARGUMENT,
+            "migration.names[0]",
+        ),
+        (
+            IbMigration {
+                names: missing.as_ptr(),
+                names_len: 1,
+                ..IbMigration::to(2)
+            },
+            IB_PROFILE_NOT_FOUND,
+            "\"nope\" was not found in the config file",
+        ),
+        (IbMigration::to(2), IB_OK, ""),
+    ];
+    for (migration, expected, message) in cases {
+        let (status, _) = migrate(store, &migration);
+        assert_eq!(status, expected, "{message}: {}", last_error());
+        assert!(last_error().contains(message), "{}", last_error());
+    }
+
+    unsafe {
+        let to_vault = IbMigration::to(2);
+        assert_eq!(
+            (api().store_migrate)(store, ptr::null(), &mut list),
+            IB_NULL_ARGUMENT
+        );
+        assert_eq!(
+            (api().store_migrate)(store, &to_vault, ptr::null_mut()),
+            IB_NULL_ARGUMENT
+        );
+        assert_eq!(
+            (api().store_migrate)(ptr::null_mut(), &to_vault, &mut list),
+            IB_NULL_ARGUMENT
+        );
+        assert_eq!(
+            (api().store_migrate)(file_only, &to_vault, &mut list),
+            IB_VAULT_UNAVAILABLE
+        );
+        assert!(last_error().contains("set IBWAPI_VAULT_NAME"));
+        (api().store_free)(store);
+        (api().store_free)(file_only);
+        assert_eq!(
+            (api().store_migrate)(store, &to_vault, &mut list),
+            IB_INVALID_HANDLE
+        );
+    }
+    assert!(list.is_null());
+}
+
+#[test]
+fn the_environment_store_cannot_migrate() {
+    let settings = [
+        ("IBWAPI_HOST", "gm.example.test"),
+        ("IBWAPI_VERSION", "2.12"),
+        ("IBWAPI_USERNAME", "admin"),
+        ("IBWAPI_PASSWORD", "env-pass"),
+        ("IBWAPI_VAULT_NAME", "[file]"),
+    ]
+    .map(|(name, value)| IbSetting {
+        name: s(name),
+        value: s(value),
+    });
+    let store = open(&options(&settings));
+
+    let (status, _) = migrate(store, &IbMigration::to(2));
+
+    assert_eq!(status, IB_READ_ONLY_STORE);
+    assert_eq!(refresh(store), 0);
+    unsafe { (api().store_free)(store) };
+}
+
+#[test]
+fn migrate_from_a_host_vault_calls_back_and_writes_the_file() {
+    let config = ConfigDir::empty();
+    let vault = MapVault::with_fixture();
+    let (store, _) = open_host_vault(&config, &vault, None);
+    vault.ops.lock().unwrap().clear();
+
+    let (status, rows) = migrate(store, &IbMigration::to(1));
+
+    assert_eq!(status, IB_OK, "{}", last_error());
+    assert_eq!(
+        names_and_current(&rows),
+        [("lab".into(), 0), ("old".into(), 0), ("prod".into(), 1)]
+    );
+    assert_eq!(
+        vault.ops.lock().unwrap()[..],
+        [4],
+        "one listing to check for changes"
+    );
+    let file = open_file(&config);
+    assert_eq!(list_names(file), ["lab", "old", "prod"]);
+    assert_eq!(get(file, ABSENT)[0].0, "prod");
+    unsafe {
+        (api().store_free)(file);
+        (api().store_free)(store);
+    }
 }

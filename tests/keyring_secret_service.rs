@@ -364,3 +364,64 @@ fn lock_collection(label: &str) {
     collection.lock().expect("lock");
     assert!(collection.is_locked().expect("locked?"));
 }
+
+/// Settings for a store in the Secret Service collection `label`.
+fn store_settings(config: &std::path::Path, label: &str) -> ibwapi_config::settings::Settings {
+    let vault = format!("[keyring]secret-service:{label}");
+    ibwapi_config::settings::Settings::from_pairs([
+        ("config_path", config.to_str()),
+        ("IBWAPI_VAULT_NAME", Some(vault.as_str())),
+        ("IBWAPI_VAULT_PASS", Some("collection password")),
+    ])
+}
+
+fn open_store(settings: &ibwapi_config::settings::Settings) -> ibwapi_config::Store {
+    let collation = Box::new(ibwapi_config::collation::DefaultCollation);
+    let store = ibwapi_config::Store::open(settings, collation).expect("open");
+    assert_eq!(store.kind(), ibwapi_config::StoreKind::Vault);
+    store
+}
+
+fn lab_with_host(host: &str) -> ibwapi_config::profiles::ProfileEdit {
+    ibwapi_config::profiles::ProfileEdit {
+        profile_name: Some("lab".to_owned()),
+        wapi_host: Some(host.to_owned()),
+        wapi_version: Some("2.12".to_owned()),
+        credential: Some(ibwapi_config::profile::Credential::new(
+            "admin",
+            Secret::from("pw"),
+        )),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_store_sees_a_value_another_handle_wrote_through_modified_times() {
+    if default_vault().is_none() {
+        return;
+    }
+    let label = unique("refresh");
+    let _collection = CollectionCleanup(label.clone());
+    let dir = tempfile::tempdir().expect("a folder");
+    let settings = store_settings(&dir.path().join("posh-ibwapi.json"), &label);
+    let mut mine = open_store(&settings);
+    let mut other = open_store(&settings);
+    let host = |store: &ibwapi_config::Store| {
+        let lab = store.get(Some("lab")).expect("get").expect("lab");
+        lab.wapi_host.clone().expect("a host")
+    };
+
+    mine.set(lab_with_host("first.example.test")).expect("set");
+    assert!(!mine.refresh(), "its own write is no change");
+    assert!(other.refresh());
+    // Modified times have whole seconds: the next write must be in a later
+    // second to be told apart.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    other
+        .set(lab_with_host("second.example.test"))
+        .expect("set");
+
+    assert!(mine.refresh(), "a value edit is seen");
+    assert_eq!(host(&mine), "second.example.test");
+    assert!(!mine.refresh());
+}

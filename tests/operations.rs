@@ -387,6 +387,11 @@ fn removing_the_last_profile_deletes_the_file() {
     assert!(!config.path.exists());
     assert_eq!(current(&store), None);
     assert!(config.files().is_empty(), "no temporary files either");
+    assert_eq!(
+        config.all_files(),
+        ["posh-ibwapi.json.lock"],
+        "the save lock stays"
+    );
 }
 
 #[test]

@@ -9,9 +9,21 @@
 //!   bad Base64): one warning naming the profile, which loads without a
 //!   credential; the stored credential is written back unchanged.
 //! - Every save rewrites the whole document: a temporary file in the same
-//!   folder, flushed to disk, then renamed over the old one. On Unix the
-//!   file is readable by its owner only (0600) and a folder created for it
-//!   is 0700. When no profile is left, the file is deleted.
+//!   folder, flushed to disk, then renamed over the old one
+//!   ([`crate::shared_file`]). On Unix the file is readable by its owner
+//!   only (0600), a file that was open to other users (say 0644 from 4.x)
+//!   is tightened with an INFO record saying so, and a folder created for
+//!   it is 0700. When no profile is left, the file is deleted.
+//!
+//! # Several processes
+//!
+//! The handle remembers the stamp (size, modification time, inode) of the
+//! file as it last read or wrote it. A change runs under the save lock
+//! `posh-ibwapi.json.lock` ([`Backend::begin_change`]): when the stamp
+//! differs, the file is read again and the change is applied to what it
+//! holds now. A file that changed and no longer parses is not overwritten:
+//! the change is refused, as someone is probably writing it.
+//! [`Backend::reload_if_changed`] costs one `stat` when nothing changed.
 
 pub mod damaged;
 pub mod document;
@@ -19,7 +31,7 @@ pub mod json_writer;
 pub mod password;
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -28,6 +40,7 @@ use zeroize::Zeroizing;
 use self::damaged::{DamagedFile, MoveOutcome};
 use crate::error::Error;
 use crate::profiles::ProfileSet;
+use crate::shared_file::{self, FileStamp, SaveLock};
 use crate::store::{Backend, StoreKind};
 
 /// The config file backend.
@@ -35,6 +48,23 @@ use crate::store::{Backend, StoreKind};
 pub struct ConfigFile {
     path: PathBuf,
     damaged: Option<DamagedFile>,
+    /// The file as this handle last read or wrote it; `None`: no file.
+    seen: Option<FileStamp>,
+    /// Held from [`Backend::begin_change`] to [`Backend::end_change`].
+    lock: Option<SaveLock>,
+}
+
+/// What reading the file gave.
+enum Reading {
+    Missing,
+    Parsed(document::Parsed, FileStamp),
+    /// `what` and `now` say why: "could not read" / "cannot be read", or
+    /// "could not parse" / "does not parse".
+    Damaged {
+        what: &'static str,
+        now: &'static str,
+        detail: String,
+    },
 }
 
 impl ConfigFile {
@@ -44,6 +74,8 @@ impl ConfigFile {
         let mut file = ConfigFile {
             path,
             damaged: None,
+            seen: None,
+            lock: None,
         };
         let profiles = file.load();
 
@@ -55,22 +87,50 @@ impl ConfigFile {
         &self.path
     }
 
-    fn load(&mut self) -> ProfileSet {
-        let path = self.path.display().to_string();
-
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => Zeroizing::new(bytes),
-            Err(err) if is_missing(&err) => {
-                log::info!("config file {path} does not exist; there are no profiles");
-                return ProfileSet::new();
+    fn read(&self) -> Reading {
+        let (bytes, stamp) = match shared_file::read(&self.path) {
+            Ok(Some((bytes, stamp))) => (Zeroizing::new(bytes), stamp),
+            Ok(None) => return Reading::Missing,
+            Err(err) => {
+                return Reading::Damaged {
+                    what: "could not read",
+                    now: "cannot be read",
+                    detail: err.to_string(),
+                }
             }
-            Err(err) => return self.damaged_file("could not read", &err.to_string()),
         };
 
-        log::info!("reading profiles from the config file {path}");
         match document::parse(&bytes) {
-            Ok(parsed) => loaded(parsed, &path),
-            Err(detail) => self.damaged_file("could not parse", &detail),
+            Ok(parsed) => Reading::Parsed(parsed, stamp),
+            Err(detail) => Reading::Damaged {
+                what: "could not parse",
+                now: "does not parse",
+                detail,
+            },
+        }
+    }
+
+    /// Reads the file as an import does: problems are logged, never
+    /// returned.
+    fn load(&mut self) -> ProfileSet {
+        let path = self.path.display().to_string();
+        self.damaged = None;
+
+        match self.read() {
+            Reading::Missing => {
+                self.seen = None;
+                log::info!("config file {path} does not exist; there are no profiles");
+                ProfileSet::new()
+            }
+            Reading::Parsed(parsed, stamp) => {
+                self.seen = Some(stamp);
+                log::info!("reading profiles from the config file {path}");
+                loaded(parsed, &path)
+            }
+            Reading::Damaged { what, detail, .. } => {
+                self.seen = FileStamp::of_path(&self.path).ok().flatten();
+                self.damaged_file(what, &detail)
+            }
         }
     }
 
@@ -87,6 +147,51 @@ impl ConfigFile {
         ProfileSet::new()
     }
 
+    /// Whether the file differs from what this handle last read or wrote.
+    fn changed(&self) -> Result<bool, Error> {
+        let now = FileStamp::of_path(&self.path)
+            .map_err(|err| Error::file_io("examine", &self.path, err))?;
+
+        Ok(now != self.seen)
+    }
+
+    /// Under the save lock: the profiles the file holds now, when another
+    /// process changed it. A file that changed and does not parse is not
+    /// overwritten.
+    fn reload_for_change(&mut self) -> Result<Option<ProfileSet>, Error> {
+        if !self.changed()? {
+            return Ok(None);
+        }
+
+        let path = self.path.display().to_string();
+        log::info!(
+            "the config file {path} changed since this session read it; reading it again \
+             before saving"
+        );
+        match self.read() {
+            Reading::Missing => {
+                self.seen = None;
+                self.damaged = None;
+                log::info!("config file {path} no longer exists; there are no profiles");
+                Ok(Some(ProfileSet::new()))
+            }
+            Reading::Parsed(parsed, stamp) => {
+                self.seen = Some(stamp);
+                self.damaged = None;
+                Ok(Some(loaded(parsed, &path)))
+            }
+            Reading::Damaged { now, detail, .. } => Err(Error::file_io(
+                "save over",
+                &self.path,
+                io::Error::other(format!(
+                    "the file changed since it was read and now {now} ({detail}); nothing \
+                     was saved, so that no change is lost. Try again when the other program \
+                     has finished writing, or repair the file"
+                )),
+            )),
+        }
+    }
+
     fn move_damaged_aside(&mut self) -> Result<(), Error> {
         let Some(damaged) = &self.damaged else {
             return Ok(());
@@ -100,14 +205,31 @@ impl ConfigFile {
             );
         }
         self.damaged = None;
+        self.seen = None;
         Ok(())
     }
 
-    fn write(&self, profiles: &ProfileSet) -> Result<(), Error> {
+    fn write(&mut self, profiles: &ProfileSet) -> Result<(), Error> {
         let text = document::render(profiles)
             .map_err(|err| Error::file_io("protect the passwords for", &self.path, err))?;
 
-        write_atomically(&self.path, text.as_bytes())?;
+        let replaced =
+            shared_file::replace(&self.path, text.as_bytes()).map_err(|err| match err.action {
+                "create the folder of" => {
+                    let folder = shared_file::folder_of(&self.path);
+                    Error::file_io("create the folder", folder, err.source)
+                }
+                _ => Error::file_io("write", &self.path, err.source),
+            })?;
+        self.seen = Some(replaced.stamp);
+
+        if let Some(mode) = replaced.tightened_from {
+            log::info!(
+                "the config file {} had mode {mode:04o}, so other users could read or change \
+                 it; it now has mode 0600 (only its owner can read and write it)",
+                self.path.display()
+            );
+        }
         log::info!(
             "wrote {} profile(s) to the config file {}",
             profiles.len(),
@@ -116,18 +238,24 @@ impl ConfigFile {
         Ok(())
     }
 
-    fn delete(&self) -> Result<(), Error> {
+    fn delete(&mut self) -> Result<(), Error> {
         match fs::remove_file(&self.path) {
             Ok(()) => {
                 log::info!(
                     "deleted the config file {}: no profile is left",
                     self.path.display()
                 );
-                Ok(())
             }
-            Err(err) if is_missing(&err) => Ok(()),
-            Err(err) => Err(Error::file_io("delete", &self.path, err)),
+            Err(err) if shared_file::is_missing(&err) => {}
+            Err(err) => return Err(Error::file_io("delete", &self.path, err)),
         }
+        self.seen = None;
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<SaveLock, Error> {
+        SaveLock::acquire(&self.path)
+            .map_err(|err| Error::file_io("lock", shared_file::lock_path(&self.path), err))
     }
 }
 
@@ -141,6 +269,12 @@ impl Backend for ConfigFile {
     }
 
     fn save(&mut self, profiles: &ProfileSet) -> Result<(), Error> {
+        // Normally held since begin_change; taken here for a lone save.
+        let _lock = match self.lock {
+            Some(_) => None,
+            None => Some(self.lock()?),
+        };
+        shared_file::remove_stale_temp_files(&self.path);
         self.move_damaged_aside()?;
 
         if profiles.is_empty() {
@@ -148,6 +282,34 @@ impl Backend for ConfigFile {
         } else {
             self.write(profiles)
         }
+    }
+
+    fn reload(&mut self) -> Result<ProfileSet, Error> {
+        Ok(self.load())
+    }
+
+    fn reload_if_changed(&mut self) -> Result<Option<ProfileSet>, Error> {
+        if !self.changed()? {
+            return Ok(None);
+        }
+
+        log::info!(
+            "the config file {} changed since this session read it; reading it again",
+            self.path.display()
+        );
+        Ok(Some(self.load()))
+    }
+
+    fn begin_change(&mut self) -> Result<Option<ProfileSet>, Error> {
+        let lock = self.lock()?;
+
+        let fresh = self.reload_for_change()?;
+        self.lock = Some(lock);
+        Ok(fresh)
+    }
+
+    fn end_change(&mut self) {
+        self.lock = None;
     }
 }
 
@@ -165,76 +327,4 @@ fn loaded(parsed: document::Parsed, path: &str) -> ProfileSet {
             .map_or("none".to_owned(), |name| format!("'{name}'"))
     );
     profiles
-}
-
-fn is_missing(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    )
-}
-
-/// Replaces `path` with `bytes` so that a crash leaves the old file or the
-/// new one, never a mix.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let folder = parent_folder(path);
-    create_folder(folder)?;
-
-    let io_error = |err| Error::file_io("write", path, err);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".posh-ibwapi.")
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(io_error)?;
-
-    restrict_to_owner(temp.as_file()).map_err(io_error)?;
-    temp.write_all(bytes).map_err(io_error)?;
-    temp.as_file().sync_all().map_err(io_error)?;
-    temp.persist(path).map_err(|err| io_error(err.error))?;
-
-    sync_folder(folder);
-    Ok(())
-}
-
-fn parent_folder(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
-fn create_folder(folder: &Path) -> Result<(), Error> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-
-    builder
-        .create(folder)
-        .map_err(|err| Error::file_io("create the folder", folder, err))
-}
-
-#[cfg(unix)]
-fn restrict_to_owner(file: &fs::File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-
-    file.set_permissions(fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_: &fs::File) -> io::Result<()> {
-    // The file inherits the folder's ACL: %LOCALAPPDATA% is the user's own.
-    Ok(())
-}
-
-/// Makes the rename durable. Best effort: the data is already on disk.
-fn sync_folder(folder: &Path) {
-    #[cfg(unix)]
-    if let Err(err) = fs::File::open(folder).and_then(|dir| dir.sync_all()) {
-        log::debug!("could not flush the folder {}: {err}", folder.display());
-    }
-
-    #[cfg(not(unix))]
-    let _ = folder;
 }

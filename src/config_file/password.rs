@@ -129,7 +129,7 @@ fn utf16le_bytes(password: &Secret) -> Zeroizing<Vec<u8>> {
 }
 
 fn from_utf16le(bytes: &[u8]) -> Result<Secret, String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(format!(
             "an odd number of bytes ({}) is not UTF-16",
             bytes.len()

@@ -30,7 +30,7 @@ pub use self::profile_list::{
     ib_profile_list_entry, ib_profile_list_free, ib_profile_list_len, IbProfileList,
 };
 pub use self::store_api::{
-    ib_store_free, ib_store_get, ib_store_kind, ib_store_list, ib_store_open, ib_store_remove,
-    ib_store_remove_all, ib_store_set, IbStore,
+    ib_store_free, ib_store_get, ib_store_kind, ib_store_list, ib_store_migrate, ib_store_open,
+    ib_store_refresh, ib_store_remove, ib_store_remove_all, ib_store_set, IbStore,
 };
 pub use self::types::*;

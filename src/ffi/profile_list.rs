@@ -7,7 +7,7 @@ use super::panic::{status_boundary, value_boundary};
 use super::types::{IbProfileView, IbStatus, IbStr};
 use crate::error::Error;
 use crate::profile::Profile;
-use crate::store::Store;
+use crate::store::{Migrated, Store};
 
 /// A snapshot of profiles (opaque), owned by the caller. Its passwords are
 /// wiped when it is freed with `ib_profile_list_free`.
@@ -30,6 +30,22 @@ impl IbProfileList {
             .map(|profile| Entry {
                 is_current: store.is_current(&profile.name),
                 profile,
+            })
+            .collect();
+
+        IbProfileList { entries }
+    }
+}
+
+impl IbProfileList {
+    /// A snapshot of migrated profiles, each marked as the destination
+    /// marks it.
+    pub(crate) fn from_migrated(migrated: Vec<Migrated>) -> Self {
+        let entries = migrated
+            .into_iter()
+            .map(|migrated| Entry {
+                profile: migrated.profile,
+                is_current: migrated.is_current,
             })
             .collect();
 

@@ -10,13 +10,13 @@ use super::host_vault::{host_from, refuse_inside_callback};
 use super::panic::{status_boundary, value_boundary};
 use super::profile_list::{issue_list, IbProfileList};
 use super::strings::{optional_secret, optional_str, optional_string, required_str};
-use super::types::{IbOpenOptions, IbProfileEdit, IbSetting, IbStatus, IbStr};
+use super::types::{IbMigration, IbOpenOptions, IbProfileEdit, IbSetting, IbStatus, IbStr};
 use crate::collation::{Collation, DefaultCollation};
 use crate::error::Error;
 use crate::profile::Credential;
 use crate::profiles::ProfileEdit;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{Migration, Store, StoreKind};
 
 /// An open profile store (opaque). Created by `ib_store_open`, freed by
 /// `ib_store_free`.
@@ -254,6 +254,95 @@ pub unsafe extern "C" fn ib_store_remove_all(store: *mut IbStore) -> IbStatus {
     status_boundary(|| with_store(store, Store::remove_all))
 }
 
+/// Checks cheaply whether the backing store changed since this handle
+/// last read or wrote it, and reloads the profiles when it did. Call it
+/// before each cmdlet.
+///
+/// The check: the config file and the encrypted vault file compare their
+/// size, modification time and inode with what this handle last read or
+/// wrote (one `stat`); other vaults list their secret names (for a
+/// SecretManagement vault, one `Get-SecretInfo` through the host callback)
+/// and reload when the set of names differs (docs/VAULTS.md). A reload
+/// logs as an import does (warnings for a damaged file and so on).
+///
+/// On `IB_OK`, `*reloaded_out` is 1 when the profiles were reloaded and 0
+/// otherwise. It is always 0 for the environment-variable profile, and
+/// when the setting `IBWAPI_CONFIG_SYNC` was `off` (any letter case) at
+/// open. A check that fails (a vault that cannot be listed, say) is no
+/// error: a warning is logged, the profiles read earlier stay, and
+/// `*reloaded_out` is 0.
+///
+/// Returns `IB_NULL_ARGUMENT`, `IB_INVALID_HANDLE`, or `IB_INVALID_ARGUMENT`
+/// when called from inside a host vault callback.
+///
+/// # Safety
+///
+/// `reloaded_out` must be valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_refresh(store: *mut IbStore, reloaded_out: *mut u8) -> IbStatus {
+    status_boundary(|| {
+        check_out(reloaded_out, "reloaded_out")?;
+
+        let reloaded = with_store(store, |store| Ok(store.refresh()))?;
+        reloaded_out.write(u8::from(reloaded));
+        Ok(())
+    })
+}
+
+/// Copies (or, with `move`, moves) profiles between the config file and the
+/// vault named by `IBWAPI_VAULT_NAME`. `migration->destination` is 1 (the
+/// config file) or 2 (the vault); the source is the other one. The store
+/// chosen at open stays this handle's store; the other one is opened for
+/// the call (a vault with the same setup steps as `ib_store_open`, calling
+/// the host vault callback for a SecretManagement vault).
+///
+/// - `names` NULL migrates every profile of the source; a named profile
+///   missing in the source gives `IB_PROFILE_NOT_FOUND`.
+/// - A destination profile of the same name (letter case ignored) whose
+///   fields differ gives `IB_MIGRATION_CONFLICT`, naming all of them,
+///   unless `overwrite` is 1; one with the same fields is left as it is.
+/// - When the source's current profile is migrated, it becomes the
+///   destination's current profile. With `move`, the profiles are removed
+///   from the source after the destination is written, and the source's
+///   current profile moves as Remove-IBConfig moves it.
+/// - `dry_run` 1 changes nothing and lists what would be migrated; the
+///   same checks run, so a dry run fails as the real one would.
+/// - All or nothing: on error neither store changed, unless the message
+///   says that undoing a step failed and which store holds what. This
+///   handle's profiles reflect the result.
+///
+/// On `IB_OK`, `*list_out` receives a new list, owned by the caller and
+/// released with `ib_profile_list_free`: the migrated profiles sorted by
+/// name, as the destination holds them, `is_current` set for the one that
+/// is the destination's current profile. Not written on error.
+///
+/// Returns `IB_READ_ONLY_STORE` (environment profile), `IB_VAULT_UNAVAILABLE`
+/// (no vault configured, or it cannot be set up; the message says why),
+/// `IB_PROFILE_NOT_FOUND`, `IB_MIGRATION_CONFLICT`, `IB_INVALID_ARGUMENT`
+/// (bad destination or flag, a blank name, a credential a vault cannot
+/// hold), `IB_FILE_IO`, `IB_VAULT_*`, and the usual argument errors.
+///
+/// # Safety
+///
+/// `migration` must point at a valid `ib_migration` whose `names` array
+/// holds `names_len` valid strings; `list_out` must be valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ib_store_migrate(
+    store: *mut IbStore,
+    migration: *const IbMigration,
+    list_out: *mut *mut IbProfileList,
+) -> IbStatus {
+    status_boundary(|| {
+        let migration = migration.as_ref().ok_or_else(|| null("migration"))?;
+        check_out(list_out, "list_out")?;
+        let migration = migration_from(migration)?;
+
+        let migrated = with_store(store, |store| store.migrate(&migration))?;
+        list_out.write(issue_list(IbProfileList::from_migrated(migrated)));
+        Ok(())
+    })
+}
+
 fn with_store<T>(
     handle: *const IbStore,
     body: impl FnOnce(&mut Store) -> Result<T, Error>,
@@ -315,7 +404,7 @@ unsafe fn edit_from(edit: &IbProfileEdit) -> Result<ProfileEdit, Error> {
         skip_certificate_check: flag_from(edit.skip_certificate_check, "skip_certificate_check")?,
         no_session: flag_from(edit.no_session, "no_session")?,
         new_name: optional_string(edit.new_name, "edit.new_name")?,
-        no_switch_profile: switch_from(edit.no_switch_profile)?,
+        no_switch_profile: bool_from(edit.no_switch_profile, "edit.no_switch_profile")?,
     })
 }
 
@@ -345,13 +434,45 @@ fn flag_from(value: i8, field: &str) -> Result<Option<bool>, Error> {
     }
 }
 
-fn switch_from(value: u8) -> Result<bool, Error> {
+unsafe fn migration_from(migration: &IbMigration) -> Result<Migration, Error> {
+    let destination = match migration.destination {
+        1 => StoreKind::File,
+        2 => StoreKind::Vault,
+        _ => {
+            return Err(Error::invalid_argument(
+                "migration.destination",
+                "must be 1 (the config file) or 2 (the vault)",
+            ))
+        }
+    };
+
+    Ok(Migration {
+        destination,
+        names: migration_names(migration)?,
+        move_profiles: bool_from(migration.move_profiles, "migration.move")?,
+        overwrite: bool_from(migration.overwrite, "migration.overwrite")?,
+        dry_run: bool_from(migration.dry_run, "migration.dry_run")?,
+    })
+}
+
+unsafe fn migration_names(migration: &IbMigration) -> Result<Option<Vec<String>>, Error> {
+    let entries: &[IbStr] = match (migration.names.is_null(), migration.names_len) {
+        (true, 0) => return Ok(None),
+        (true, _) => return Err(null("migration.names")),
+        (false, len) => slice::from_raw_parts(migration.names, len),
+    };
+
+    let mut names = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        names.push(required_str(*entry, &format!("migration.names[{index}]"))?.to_owned());
+    }
+    Ok(Some(names))
+}
+
+fn bool_from(value: u8, field: &str) -> Result<bool, Error> {
     match value {
         0 => Ok(false),
         1 => Ok(true),
-        _ => Err(Error::invalid_argument(
-            "edit.no_switch_profile",
-            "must be 0 or 1",
-        )),
+        _ => Err(Error::invalid_argument(field, "must be 0 or 1")),
     }
 }

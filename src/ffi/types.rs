@@ -37,10 +37,15 @@ pub const IB_NO_CURRENT_PROFILE: IbStatus = IbStatus(2002);
 pub const IB_MISSING_FIELD: IbStatus = IbStatus(2003);
 /// The environment-variable profile is active: nothing can change.
 pub const IB_READ_ONLY_STORE: IbStatus = IbStatus(2004);
+/// A migration's destination holds a different profile of the same name
+/// (letter case ignored); the message names them. Nothing was migrated;
+/// pass `overwrite` to replace them.
+pub const IB_MIGRATION_CONFLICT: IbStatus = IbStatus(2005);
 /// The config file could not be read or written.
 pub const IB_FILE_IO: IbStatus = IbStatus(3001);
 /// The vault cannot be used (SecretManagement not installed, unlock or
-/// test failed, or it went away after the store was opened).
+/// test failed, or it went away after the store was opened), or a
+/// migration found no vault configured.
 pub const IB_VAULT_UNAVAILABLE: IbStatus = IbStatus(4001);
 /// The vault needs a password: unlock it, or set IBWAPI_VAULT_PASS and
 /// import the module again.
@@ -69,12 +74,14 @@ pub(crate) fn status_of(error: &Error) -> IbStatus {
         Error::InvalidHandle { .. } => IB_INVALID_HANDLE,
         Error::InvalidVersion { .. } | Error::UnresolvedLatestVersion => IB_INVALID_VERSION,
         Error::ReservedName { .. } => IB_RESERVED_NAME,
-        Error::ProfileNotFound { .. } => IB_PROFILE_NOT_FOUND,
+        Error::ProfileNotFound { .. } | Error::ProfileNotInSource { .. } => IB_PROFILE_NOT_FOUND,
         Error::NoCurrentProfile => IB_NO_CURRENT_PROFILE,
         Error::MissingField { .. } => IB_MISSING_FIELD,
         Error::ReadOnlyStore => IB_READ_ONLY_STORE,
+        Error::MigrationConflict { .. } => IB_MIGRATION_CONFLICT,
+        Error::MigrationFailed { cause, .. } => status_of(cause),
         Error::FileIo { .. } => IB_FILE_IO,
-        Error::VaultUnavailable { .. } => IB_VAULT_UNAVAILABLE,
+        Error::VaultUnavailable { .. } | Error::NoVaultConfigured => IB_VAULT_UNAVAILABLE,
         Error::VaultLocked { .. } => IB_VAULT_LOCKED,
         Error::VaultAccess { .. } | Error::VaultWriteFailed { .. } => IB_VAULT_WRITE_FAILED,
         Error::VaultNameRefused { .. } => IB_VAULT_NAME_REFUSED,
@@ -220,4 +227,29 @@ pub struct IbProfileView {
     pub no_session: u8,
     /// 1 when this is the current profile.
     pub is_current: u8,
+}
+
+/// What `ib_store_migrate` does: copy (or move) profiles between the config
+/// file and the vault named by `IBWAPI_VAULT_NAME`. (The Rust field
+/// `move_profiles` is `move` in C.)
+/// cbindgen:field-names=[destination, names, names_len, move, overwrite, dry_run]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IbMigration {
+    /// 1 = the config file, 2 = the configured vault; the source is the
+    /// other one.
+    pub destination: u32,
+    /// `names_len` profile names to migrate (letter case ignored); NULL =
+    /// every profile of the source. An empty list migrates nothing.
+    pub names: *const IbStr,
+    /// The number of names; 0 when `names` is NULL.
+    pub names_len: usize,
+    /// 1: remove the migrated profiles from the source afterwards; 0: copy.
+    pub move_profiles: u8,
+    /// 1: replace destination profiles of the same name whose fields differ;
+    /// 0: such a profile makes the migration fail with
+    /// `IB_MIGRATION_CONFLICT`.
+    pub overwrite: u8,
+    /// 1: change nothing, only list what would be migrated.
+    pub dry_run: u8,
 }

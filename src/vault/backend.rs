@@ -38,8 +38,24 @@
 //! are out of step and what to do; the backend records what the vault now
 //! holds, so the next successful save writes those profiles again as the
 //! module shows them.
+//!
+//! A vault that holds writes back until [`SecretVault::commit`] (the vault
+//! file, during a change) writes the whole save at once: either every step
+//! lands or none does.
+//!
+//! # Staying in step
+//!
+//! The backend remembers the fitting secret names as last listed or
+//! written. [`Backend::reload_if_changed`] asks the vault whether it
+//! changed ([`SecretVault::changed`]: the vault file compares its stamp);
+//! a vault that cannot tell is listed (one call) and reloaded when the set
+//! of names differs. So an edit of an existing secret's value by another
+//! process is not seen by a keyring or SecretManagement vault until the
+//! names change, this process writes, or the module is imported again.
+//! [`Backend::begin_change`] does the same before every save, after the
+//! vault file took its lock.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use indexmap::IndexMap;
 
@@ -60,6 +76,8 @@ pub struct VaultBackend {
     stored: IndexMap<String, StoredSecret>,
     /// Fitting secrets that were not loaded.
     skipped: Vec<Skipped>,
+    /// The fitting secret names, as last listed or written.
+    listed: BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -126,8 +144,20 @@ impl VaultBackend {
             template,
             stored: IndexMap::new(),
             skipped: Vec::new(),
+            listed: BTreeSet::new(),
         };
         let names = backend.vault.list_secrets()?;
+
+        let profiles = backend.load_names(names);
+        Ok((backend, profiles))
+    }
+
+    /// Loads the profiles of the secrets called `names` (as listed),
+    /// forgetting what was loaded before.
+    fn load_names(&mut self, names: Vec<String>) -> ProfileSet {
+        self.stored.clear();
+        self.skipped.clear();
+        self.listed = self.fitting(&names);
 
         let mut profiles = ProfileSet::new();
         let mut current = Vec::new();
@@ -136,25 +166,48 @@ impl VaultBackend {
             if !seen.insert(secret.clone()) {
                 continue;
             }
-            if !backend.template.matches(&secret) {
+            if !self.template.matches(&secret) {
                 log::debug!("ignoring the secret '{secret}': not a profile secret");
                 continue;
             }
-            backend.load_secret(secret, &mut profiles, &mut current);
+            self.load_secret(secret, &mut profiles, &mut current);
         }
 
-        backend.choose_current(&mut profiles, &current);
+        self.choose_current(&mut profiles, &current);
         log::info!(
             "loaded {} profile(s) from {} with the secret name template '{}'; current \
              profile: {}",
             profiles.len(),
-            backend.vault.describe(),
-            backend.template,
+            self.vault.describe(),
+            self.template,
             profiles
                 .current_name()
                 .map_or("none".to_owned(), |name| format!("'{name}'"))
         );
-        Ok((backend, profiles))
+        profiles
+    }
+
+    /// The names among `names` that fit the template.
+    fn fitting(&self, names: &[String]) -> BTreeSet<String> {
+        names
+            .iter()
+            .filter(|name| self.template.matches(name))
+            .cloned()
+            .collect()
+    }
+
+    /// The names to load again when the vault changed since it was last
+    /// listed or written; `None` when it did not.
+    fn names_if_changed(&mut self) -> Result<Option<Vec<String>>, Error> {
+        match self.vault.changed()? {
+            Some(false) => Ok(None),
+            Some(true) => self.vault.list_secrets().map(Some),
+            None => {
+                let names = self.vault.list_secrets()?;
+                let changed = self.fitting(&names) != self.listed;
+                Ok(changed.then_some(names))
+            }
+        }
     }
 
     /// The template in use.
@@ -397,6 +450,10 @@ impl VaultBackend {
 
     /// Records that the vault now holds what `step` did.
     fn record(&mut self, step: &Step) {
+        match step.new {
+            Some(_) => self.listed.insert(step.secret.clone()),
+            None => self.listed.remove(&step.secret),
+        };
         if let Some(key) = &step.key {
             match &step.new {
                 Some(value) => {
@@ -530,19 +587,53 @@ impl Backend for VaultBackend {
                 }
                 return Err(self.save_error(step, error, index, &not_undone));
             }
+        }
+        if let Err(error) = self.vault.commit() {
+            return Err(rolled_back(&steps[0], error, 0));
+        }
 
+        for step in &steps {
             log::info!(
                 "{} (profile '{}') in {}",
                 step.describe(),
                 step.profile,
                 self.vault.describe()
             );
-        }
-
-        for step in &steps {
             self.record(step);
         }
         Ok(())
+    }
+
+    fn reload(&mut self) -> Result<ProfileSet, Error> {
+        let names = self.vault.list_secrets()?;
+
+        Ok(self.load_names(names))
+    }
+
+    fn reload_if_changed(&mut self) -> Result<Option<ProfileSet>, Error> {
+        let Some(names) = self.names_if_changed()? else {
+            return Ok(None);
+        };
+
+        log::info!(
+            "{} changed since this session read it; reading its profiles again",
+            self.vault.describe()
+        );
+        Ok(Some(self.load_names(names)))
+    }
+
+    fn begin_change(&mut self) -> Result<Option<ProfileSet>, Error> {
+        self.vault.begin_change()?;
+
+        let fresh = self.reload_if_changed();
+        if fresh.is_err() {
+            self.vault.end_change();
+        }
+        fresh
+    }
+
+    fn end_change(&mut self) {
+        self.vault.end_change();
     }
 }
 

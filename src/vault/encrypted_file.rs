@@ -56,14 +56,25 @@
 //!
 //! Every save writes the whole file to a temporary file in the same folder,
 //! syncs it, renames it over the old file, then syncs the folder: a reader
-//! sees the old file or the new one, never a mix. On Unix the new file has
-//! mode 0600, so a looser mode on an existing file is tightened by the next
-//! save, and a missing parent folder is created with mode 0700.
+//! sees the old file or the new one, never a mix ([`crate::shared_file`]).
+//! On Unix the new file has mode 0600, so a looser mode on an existing file
+//! is tightened by the next save (with an INFO record saying so), and a
+//! missing parent folder is created with mode 0700.
+//!
+//! # Several processes
+//!
+//! Every save holds the save lock `<file>.lock` ([`crate::shared_file`]).
+//! Under it, the handle compares the file's stamp (size, modification
+//! time, inode) with the one it last read or wrote; when another process
+//! saved meanwhile, the file is read again (Argon2id runs again only if
+//! the vault was re-created with a new salt), and then only this call's
+//! change is applied to what it holds and written. So two processes that
+//! save at once both keep their changes. A caller that must read and write
+//! under one lock (the vault backend: list, then save) holds it with
+//! [`hold_save_lock`] until [`release_save_lock`].
 //!
 //! # Known shortcomings
 //!
-//! - No locking: when two processes save the same vault, the last rename wins
-//!   and the other's changes are lost (each file written is still whole).
 //! - No rollback protection: an older copy of the file, sealed with the same
 //!   password, can be put back and opens without complaint.
 //! - Memory hygiene is best effort: the password, key, values, Argon2 memory
@@ -72,6 +83,7 @@
 //!   disk are not. Names are encrypted in the file but plain `String`s in
 //!   memory. The handle keeps a copy of the password so that [`reload`] can
 //!   follow a vault that was re-created with a new salt.
+//! - The lock file is never deleted (see [`crate::shared_file`]).
 //! - The file's length shows roughly how much is stored.
 //! - An existing vault keeps its salt and parameters: there is no password
 //!   change or parameter upgrade yet.
@@ -80,19 +92,20 @@
 //!   regular file, owned by the user who saved.
 //!
 //! [`reload`]: EncryptedVaultFile::reload
+//! [`hold_save_lock`]: EncryptedVaultFile::hold_save_lock
+//! [`release_save_lock`]: EncryptedVaultFile::release_save_lock
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
-use tempfile::NamedTempFile;
 use zeroize::Zeroizing;
+
+use crate::shared_file::{self, FileStamp, SaveLock};
 
 /// The first bytes of every vault file.
 const MAGIC: [u8; 8] = *b"IBWVAULT";
@@ -211,6 +224,10 @@ pub struct EncryptedVaultFile {
     password: Zeroizing<Vec<u8>>,
     keys: Keys,
     entries: Entries,
+    /// The file as this handle last read or wrote it; `None`: no file.
+    seen: Option<FileStamp>,
+    /// The save lock, while a caller holds it.
+    lock: Option<SaveLock>,
 }
 
 impl EncryptedVaultFile {
@@ -245,8 +262,8 @@ impl EncryptedVaultFile {
     pub fn open_existing(path: &Path, password: &[u8]) -> Result<Self, VaultFileError> {
         require_password(path, password)?;
 
-        let file = read_file(path)?.ok_or_else(|| not_found(path))?;
-        Self::unlock_file(path, password, &file)
+        let (file, stamp) = read_file(path)?.ok_or_else(|| not_found(path))?;
+        Self::unlock_file(path, password, &file, stamp)
     }
 
     /// The path of the vault file.
@@ -280,10 +297,16 @@ impl EncryptedVaultFile {
 
     /// Stores `value` under `name`, replacing any value there, and saves.
     ///
+    /// Like every change, it takes the save lock (unless the caller holds
+    /// it), reads the file again if another process saved it meanwhile, and
+    /// applies only this change to what the file holds.
+    ///
     /// # Errors
     ///
-    /// [`Io`](VaultFileError::Io) if the file cannot be written; the vault on
-    /// disk and in memory is then as before.
+    /// [`Io`](VaultFileError::Io) if the file cannot be locked or written;
+    /// the vault on disk is then unchanged, and the handle holds what the
+    /// file holds. Re-reading a changed file can fail as
+    /// [`reload`](Self::reload) does.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), VaultFileError> {
         self.set_many([(name, value)])
     }
@@ -300,13 +323,38 @@ impl EncryptedVaultFile {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut entries = self.entries.clone();
+        self.change(|entries| {
+            for (name, value) in pairs {
+                entries.insert(name.to_owned(), Zeroizing::new(value.to_owned()));
+            }
+            ((), true)
+        })
+    }
 
-        for (name, value) in pairs {
-            entries.insert(name.to_owned(), Zeroizing::new(value.to_owned()));
+    /// Stores and removes secrets and saves once: `Some(value)` stores,
+    /// `None` removes. Nothing is written when `changes` is empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`set`](Self::set); nothing is stored or removed if the save fails.
+    pub fn update<'a, I>(&mut self, changes: I) -> Result<(), VaultFileError>
+    where
+        I: IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    {
+        let changes: Vec<_> = changes.into_iter().collect();
+        if changes.is_empty() {
+            return Ok(());
         }
 
-        self.commit(entries)
+        self.change(|entries| {
+            for (name, value) in changes {
+                match value {
+                    Some(value) => entries.insert(name.to_owned(), Zeroizing::new(value.into())),
+                    None => entries.remove(name),
+                };
+            }
+            ((), true)
+        })
     }
 
     /// Removes the secret `name` and saves; `false` if there was none.
@@ -331,17 +379,13 @@ impl EncryptedVaultFile {
     where
         I: IntoIterator<Item = &'a str>,
     {
-        let mut entries = self.entries.clone();
-
-        let removed = names
-            .into_iter()
-            .filter(|name| entries.remove(*name).is_some())
-            .count();
-
-        if removed > 0 {
-            self.commit(entries)?;
-        }
-        Ok(removed)
+        self.change(|entries| {
+            let removed = names
+                .into_iter()
+                .filter(|name| entries.remove(*name).is_some())
+                .count();
+            (removed, removed > 0)
+        })
     }
 
     /// Reads the file again with the same password, dropping unsaved state.
@@ -355,19 +399,108 @@ impl EncryptedVaultFile {
     /// [`NotFound`](VaultFileError::NotFound) for a vault never saved. On
     /// error the handle keeps its previous contents.
     pub fn reload(&mut self) -> Result<(), VaultFileError> {
-        let file = read_file(&self.path)?.ok_or_else(|| not_found(&self.path))?;
+        let (file, stamp) = read_file(&self.path)?.ok_or_else(|| not_found(&self.path))?;
 
+        self.reload_from(&file, stamp)
+    }
+
+    /// Whether the file differs from what this handle last read or wrote:
+    /// one `stat`.
+    ///
+    /// # Errors
+    ///
+    /// [`Io`](VaultFileError::Io) when the file cannot be examined.
+    pub fn changed_on_disk(&self) -> Result<bool, VaultFileError> {
+        let now =
+            FileStamp::of_path(&self.path).map_err(|e| io_error(&self.path, "examine", e))?;
+
+        Ok(now != self.seen)
+    }
+
+    /// Reads the file again when [`changed_on_disk`](Self::changed_on_disk);
+    /// returns whether it did. A file deleted meanwhile is an empty vault
+    /// (with the same password and salt for the next save).
+    ///
+    /// # Errors
+    ///
+    /// As [`reload`](Self::reload), except that a missing file is no error.
+    /// On error the handle keeps its previous contents.
+    pub fn reload_if_changed(&mut self) -> Result<bool, VaultFileError> {
+        if !self.changed_on_disk()? {
+            return Ok(false);
+        }
+
+        match read_file(&self.path)? {
+            Some((file, stamp)) => self.reload_from(&file, stamp)?,
+            None => {
+                self.entries = Entries::new();
+                self.seen = None;
+                log::debug!("vault file {} no longer exists", self.path.display());
+            }
+        }
+        Ok(true)
+    }
+
+    /// Takes the save lock and keeps it until
+    /// [`release_save_lock`](Self::release_save_lock) or drop, so that a
+    /// caller can read and then change the vault with no other process
+    /// saving in between. Changes made meanwhile do not lock again.
+    ///
+    /// # Errors
+    ///
+    /// [`Io`](VaultFileError::Io) when the lock cannot be taken (including
+    /// after waiting [`shared_file::LOCK_TIMEOUT`] for another process).
+    pub fn hold_save_lock(&mut self) -> Result<(), VaultFileError> {
+        if self.lock.is_none() {
+            self.lock = Some(self.acquire_lock()?);
+        }
+        Ok(())
+    }
+
+    /// Releases the lock taken by [`hold_save_lock`](Self::hold_save_lock).
+    pub fn release_save_lock(&mut self) {
+        self.lock = None;
+    }
+
+    fn acquire_lock(&self) -> Result<SaveLock, VaultFileError> {
+        SaveLock::acquire(&self.path).map_err(|e| io_error(&self.path, "lock", e))
+    }
+
+    fn reload_from(&mut self, file: &[u8], stamp: FileStamp) -> Result<(), VaultFileError> {
         let (keys, entries) =
-            unlock(&file, &self.password, Some(&self.keys)).map_err(|f| f.at(&self.path))?;
+            unlock(file, &self.password, Some(&self.keys)).map_err(|f| f.at(&self.path))?;
 
         self.keys = keys;
         self.entries = entries;
+        self.seen = Some(stamp);
         log::debug!(
             "reloaded vault file {} ({} entries)",
             self.path.display(),
             self.len()
         );
         Ok(())
+    }
+
+    /// Under the save lock: reads the file again when another process
+    /// saved it, applies `edit` to a copy of the contents, and saves the
+    /// copy when `edit` says so.
+    fn change<R>(
+        &mut self,
+        edit: impl FnOnce(&mut Entries) -> (R, bool),
+    ) -> Result<R, VaultFileError> {
+        let _lock = match self.lock {
+            Some(_) => None,
+            None => Some(self.acquire_lock()?),
+        };
+        self.reload_if_changed()?;
+
+        let mut entries = self.entries.clone();
+        let (result, write) = edit(&mut entries);
+        if write {
+            shared_file::remove_stale_temp_files(&self.path);
+            self.commit(entries)?;
+        }
+        Ok(result)
     }
 
     /// `open_or_create` with chosen Argon2id costs for a new vault (tests use
@@ -380,7 +513,7 @@ impl EncryptedVaultFile {
         require_password(path, password)?;
 
         match read_file(path)? {
-            Some(file) => Self::unlock_file(path, password, &file),
+            Some((file, stamp)) => Self::unlock_file(path, password, &file, stamp),
             None => Self::new_empty(path, password, kdf),
         }
     }
@@ -394,11 +527,16 @@ impl EncryptedVaultFile {
             "vault file {} does not exist yet; starting empty",
             path.display()
         );
-        Ok(Self::assemble(path, password, keys, Entries::new()))
+        Ok(Self::assemble(path, password, keys, Entries::new(), None))
     }
 
     /// Checks the password against `file` and decrypts it.
-    fn unlock_file(path: &Path, password: &[u8], file: &[u8]) -> Result<Self, VaultFileError> {
+    fn unlock_file(
+        path: &Path,
+        password: &[u8],
+        file: &[u8],
+        stamp: FileStamp,
+    ) -> Result<Self, VaultFileError> {
         let (keys, entries) = unlock(file, password, None).map_err(|f| f.at(path))?;
 
         log::debug!(
@@ -406,15 +544,23 @@ impl EncryptedVaultFile {
             path.display(),
             entries.len()
         );
-        Ok(Self::assemble(path, password, keys, entries))
+        Ok(Self::assemble(path, password, keys, entries, Some(stamp)))
     }
 
-    fn assemble(path: &Path, password: &[u8], keys: Keys, entries: Entries) -> Self {
+    fn assemble(
+        path: &Path,
+        password: &[u8],
+        keys: Keys,
+        entries: Entries,
+        seen: Option<FileStamp>,
+    ) -> Self {
         Self {
             path: path.to_path_buf(),
             password: Zeroizing::new(password.to_vec()),
             keys,
             entries,
+            seen,
+            lock: None,
         }
     }
 
@@ -423,7 +569,16 @@ impl EncryptedVaultFile {
     fn commit(&mut self, entries: Entries) -> Result<(), VaultFileError> {
         let file = seal(&self.keys, &entries).map_err(|e| io_error(&self.path, "encrypt", e))?;
 
-        write_atomically(&self.path, &file)?;
+        let replaced = shared_file::replace(&self.path, &file)
+            .map_err(|e| io_error(&self.path, e.action, e.source))?;
+        self.seen = Some(replaced.stamp);
+        if let Some(mode) = replaced.tightened_from {
+            log::info!(
+                "the vault file {} had mode {mode:04o}, so other users could read or replace \
+                 it; it now has mode 0600 (only its owner can read and write it)",
+                self.path.display()
+            );
+        }
 
         log::debug!(
             "saved vault file {} ({} entries)",
@@ -706,111 +861,9 @@ impl Write for ByteCounter {
     }
 }
 
-/// Replaces the file at `path` with `bytes`, or leaves it as it was.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), VaultFileError> {
-    let folder = folder_of(path);
-    create_folder(folder).map_err(|e| io_error(path, "create the folder of", e))?;
-
-    let temp = write_temp_file(path, folder, bytes)?;
-
-    temp.persist(path)
-        .map_err(|e| io_error(path, "replace", e.error))?;
-
-    // The rename is done; syncing the folder only makes it survive a crash.
-    // Some file systems refuse to sync a folder, so a failure is no error.
-    if let Err(e) = sync_folder(folder) {
-        log::debug!(
-            "could not sync the folder of vault file {}: {e}",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to a new owner-only file beside `path`, synced to disk.
-///
-/// If a step fails, the temporary file is deleted as it drops.
-fn write_temp_file(
-    path: &Path,
-    folder: &Path,
-    bytes: &[u8],
-) -> Result<NamedTempFile, VaultFileError> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(path))
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(|e| io_error(path, "create a temporary file beside", e))?;
-
-    // tempfile already creates 0600 files on Unix; saying so keeps it true.
-    restrict_to_owner(temp.as_file()).map_err(|e| io_error(path, "set the mode of", e))?;
-
-    temp.write_all(bytes)
-        .and_then(|()| fault_point())
-        .map_err(|e| io_error(path, "write", e))?;
-
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| io_error(path, "sync", e))?;
-    Ok(temp)
-}
-
-/// `.NAME.` for a vault file `NAME`, so that a left-over temporary file
-/// (after a crash) shows which vault it belonged to.
-fn temp_prefix(path: &Path) -> OsString {
-    let mut prefix = OsString::from(".");
-    prefix.push(path.file_name().unwrap_or(OsStr::new("vault")));
-    prefix.push(".");
-    prefix
-}
-
-/// The folder holding `path`; a bare file name is in the current folder.
-fn folder_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
-/// Creates `folder` and missing ancestors, owner-only on Unix.
-fn create_folder(folder: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-
-    builder.create(folder)
-}
-
-#[cfg(unix)]
-fn restrict_to_owner(file: &fs::File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-
-    file.set_permissions(fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_file: &fs::File) -> io::Result<()> {
-    Ok(())
-}
-
-#[cfg(unix)]
-fn sync_folder(folder: &Path) -> io::Result<()> {
-    fs::File::open(folder)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_folder(_folder: &Path) -> io::Result<()> {
-    Ok(())
-}
-
-/// The bytes of `path`, or `None` if there is no such file.
-fn read_file(path: &Path) -> Result<Option<Vec<u8>>, VaultFileError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(path, "read", e)),
-    }
+/// The bytes of `path` and their stamp, or `None` if there is no such file.
+fn read_file(path: &Path) -> Result<Option<(Vec<u8>, FileStamp)>, VaultFileError> {
+    shared_file::read(path).map_err(|e| io_error(path, "read", e))
 }
 
 fn require_password(path: &Path, password: &[u8]) -> Result<(), VaultFileError> {
@@ -853,24 +906,10 @@ fn io_error(path: &Path, action: &'static str, source: io::Error) -> VaultFileEr
 }
 
 #[cfg(test)]
-thread_local! {
-    /// Set by a test to make the next temporary-file write fail on this thread.
-    static FAIL_NEXT_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Where tests inject a failed write; nothing in normal builds.
-fn fault_point() -> io::Result<()> {
-    #[cfg(test)]
-    if FAIL_NEXT_WRITE.with(|fail| fail.replace(false)) {
-        return Err(io::Error::other("injected write failure"));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
+    use std::fs;
     use std::time::Instant;
 
     use proptest::prelude::*;
@@ -1194,6 +1233,71 @@ mod tests {
     }
 
     #[test]
+    fn a_stale_handle_applies_only_its_own_change() {
+        let (_dir, path) = saved_vault();
+        let mut first = open(&path).unwrap();
+        let mut second = open(&path).unwrap();
+
+        second.set("gamma", "three").unwrap();
+        second.remove("beta").unwrap();
+        first.set("delta", "four").unwrap();
+
+        let names: Vec<&str> = first.names().collect();
+        assert_eq!(names, ["alpha", "delta", "gamma"]);
+        assert_eq!(contents(&open(&path).unwrap()), contents(&first));
+        assert!(
+            !first.reload_if_changed().unwrap(),
+            "its own save is no change"
+        );
+        assert!(second.reload_if_changed().unwrap());
+    }
+
+    #[test]
+    fn a_held_lock_makes_another_handle_wait() {
+        let (_dir, path) = saved_vault();
+        let mut holder = open(&path).unwrap();
+        let mut waiter = open(&path).unwrap();
+        holder.hold_save_lock().unwrap();
+
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            waiter.set("late", "value").unwrap();
+            sender.send(()).unwrap();
+            waiter
+        });
+
+        let wait = std::time::Duration::from_millis(150);
+        assert!(receiver.recv_timeout(wait).is_err(), "the save waits");
+        holder.set("held", "value").unwrap();
+        holder.release_save_lock();
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        let waiter = thread.join().unwrap();
+        assert_eq!(
+            waiter.get("held"),
+            Some("value"),
+            "it re-read under the lock"
+        );
+        assert_eq!(open(&path).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_deleted_file_reloads_as_an_empty_vault() {
+        let (_dir, path) = saved_vault();
+        let mut vault = open(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+
+        assert!(vault.reload_if_changed().unwrap());
+        assert!(vault.is_empty());
+        vault.set("again", "1").unwrap();
+        assert_eq!(
+            contents(&open(&path).unwrap()),
+            [("again".into(), "1".into())]
+        );
+    }
+
+    #[test]
     fn reload_follows_a_vault_re_created_with_a_new_salt() {
         let (_dir, path) = saved_vault();
         let mut vault = open(&path).unwrap();
@@ -1228,7 +1332,7 @@ mod tests {
         let before = fs::read(&path).unwrap();
         let mut vault = open(&path).unwrap();
 
-        FAIL_NEXT_WRITE.with(|fail| fail.set(true));
+        shared_file::fail_next_write();
         let error = vault.set("alpha", "changed").unwrap_err();
 
         assert!(
@@ -1243,10 +1347,15 @@ mod tests {
         );
         assert_eq!(fs::read(&path).unwrap(), before);
         assert_eq!(vault.get("alpha"), Some("one"));
+        let mut files: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
         assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "temporary file left"
+            files,
+            ["vault.bin", "vault.bin.lock"],
+            "no temporary file left"
         );
     }
 

@@ -11,7 +11,15 @@
 //! Names are case-sensitive in the file. The vault backend always writes a
 //! secret back under the exact name it was listed with, so letter case
 //! never splits one profile into two secrets.
+//!
+//! During a change ([`SecretVault::begin_change`] to
+//! [`SecretVault::end_change`]) the vault holds the file's save lock, and
+//! writes and removals are held back in memory until
+//! [`SecretVault::commit`] saves them all with one rewrite of the file: a
+//! Set-IBConfig that moves the current profile changes two secrets, and a
+//! crash can never leave only one of them written.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +33,9 @@ use crate::profile::Secret;
 pub struct FileVault {
     name: String,
     file: EncryptedVaultFile,
+    /// During a change: the writes (`Some`) and removals (`None`) not yet
+    /// saved, by secret name.
+    held: Option<BTreeMap<String, Option<Secret>>>,
 }
 
 impl FileVault {
@@ -58,6 +69,7 @@ impl FileVault {
         Ok(FileVault {
             name: name.to_owned(),
             file,
+            held: None,
         })
     }
 
@@ -91,24 +103,80 @@ impl SecretVault for FileVault {
     }
 
     fn list_secrets(&mut self) -> Result<Vec<String>, Error> {
-        Ok(self.file.names().map(str::to_owned).collect())
+        let saved = self.file.names().map(str::to_owned);
+        let Some(held) = &self.held else {
+            return Ok(saved.collect());
+        };
+
+        let mut names: Vec<String> = saved.filter(|name| !held.contains_key(name)).collect();
+        names.extend(
+            held.iter()
+                .filter(|(_, value)| value.is_some())
+                .map(|(name, _)| name.clone()),
+        );
+        names.sort();
+        Ok(names)
     }
 
     fn read_secret(&mut self, name: &str) -> Result<Option<Secret>, Error> {
+        if let Some(value) = self.held.as_ref().and_then(|held| held.get(name)) {
+            return Ok(value.clone());
+        }
         Ok(self.file.get(name).map(Secret::from))
     }
 
     fn write_secret(&mut self, name: &str, value: &Secret) -> Result<(), Error> {
+        if let Some(held) = &mut self.held {
+            held.insert(name.to_owned(), Some(value.clone()));
+            return Ok(());
+        }
         self.file
             .set(name, value.expose())
             .map_err(|e| self.error(format!("write the secret '{name}'"), &e))
     }
 
     fn remove_secret(&mut self, name: &str) -> Result<(), Error> {
+        if let Some(held) = &mut self.held {
+            held.insert(name.to_owned(), None);
+            return Ok(());
+        }
         self.file
             .remove(name)
             .map(drop)
             .map_err(|e| self.error(format!("remove the secret '{name}'"), &e))
+    }
+
+    fn changed(&mut self) -> Result<Option<bool>, Error> {
+        self.file
+            .reload_if_changed()
+            .map(Some)
+            .map_err(|e| self.error("read the vault file again".to_owned(), &e))
+    }
+
+    fn begin_change(&mut self) -> Result<(), Error> {
+        self.file
+            .hold_save_lock()
+            .map_err(|e| self.error("lock the vault file".to_owned(), &e))?;
+        self.held = Some(BTreeMap::new());
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), Error> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+
+        let changes = held
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_ref().map(Secret::expose)));
+        let saved = self.file.update(changes);
+        self.held = Some(BTreeMap::new());
+        saved.map_err(|e| self.error(format!("save {} change(s)", held.len()), &e))
+    }
+
+    fn end_change(&mut self) {
+        self.held = None;
+        self.file.release_save_lock();
     }
 }
 
@@ -117,6 +185,7 @@ impl fmt::Debug for FileVault {
         f.debug_struct("FileVault")
             .field("name", &self.name)
             .field("file", &self.file)
+            .field("held", &self.held.as_ref().map(BTreeMap::len))
             .finish()
     }
 }

@@ -42,6 +42,7 @@
 //! `is locked` make any operation [`Error::VaultLocked`].
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use regex::Regex;
 
@@ -158,6 +159,33 @@ pub trait HostCalls: Send {
         arg1: Option<&str>,
         arg2: Option<&str>,
     ) -> HostReply;
+}
+
+/// One host shared by the session's vault and a vault opened for a
+/// migration: each call locks it, so it is used by one caller at a time.
+#[derive(Clone)]
+pub struct SharedHost(Arc<Mutex<Box<dyn HostCalls>>>);
+
+impl SharedHost {
+    /// Shares `host`.
+    pub fn new(host: Box<dyn HostCalls>) -> SharedHost {
+        SharedHost(Arc::new(Mutex::new(host)))
+    }
+}
+
+impl HostCalls for SharedHost {
+    fn call(
+        &mut self,
+        op: HostOp,
+        vault: &str,
+        arg1: Option<&str>,
+        arg2: Option<&str>,
+    ) -> HostReply {
+        // A host that panicked is still the host; its next reply says how
+        // it fares.
+        let mut host = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        host.call(op, vault, arg1, arg2)
+    }
 }
 
 /// A SecretManagement vault reached through the host.

@@ -43,6 +43,16 @@
 //! `gnome-keyring-daemon --unlock` with the password on standard input. A
 //! collection locked after the open makes each operation fail the same way.
 //!
+//! # Seeing other processes' changes
+//!
+//! Every item has a `Modified` time (seconds). The vault remembers, for
+//! each of its secret names, the latest `Modified` of its items as last
+//! listed or written by this handle; [`SecretVault::changed`] compares
+//! that with the collection now (one search and one property read per
+//! item, what a listing costs). So a value another process wrote is seen,
+//! except a write to the same item within the same second as the one this
+//! handle remembers (the times have whole-second resolution).
+//!
 //! # Where this runs
 //!
 //! Compiled on Linux only. Tested against gnome-keyring 42 in a private
@@ -57,7 +67,7 @@
 //! bytes before they reach us) that this module cannot wipe. No value and
 //! no password is ever logged.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Duration;
 
@@ -101,6 +111,9 @@ pub struct SecretServiceVault {
     conn: Connection,
     service: SecretService<'static>,
     collection: OwnedObjectPath,
+    /// Each secret name's latest item `Modified` time, as last listed or
+    /// written; `None` before the first listing.
+    seen: Option<BTreeMap<String, u64>>,
 }
 
 impl SecretServiceVault {
@@ -133,6 +146,7 @@ impl SecretServiceVault {
             conn,
             service,
             collection: path,
+            seen: None,
         };
         vault.ensure_unlocked(password)?;
         Ok(vault)
@@ -240,7 +254,8 @@ impl SecretServiceVault {
             .map_err(|detail| self.access(&action, detail))
     }
 
-    fn write_item(&self, name: &str, value: &Secret) -> Result<(), Error> {
+    /// Writes the item and returns its new `Modified` time.
+    fn write_item(&self, name: &str, value: &Secret) -> Result<u64, Error> {
         let action = format!("write the secret '{name}'");
         let collection = self.collection()?;
         let bytes = value.expose().as_bytes();
@@ -256,7 +271,7 @@ impl SecretServiceVault {
         {
             other.delete().map_err(|e| self.failure(&action, e))?;
         }
-        Ok(())
+        item.get_modified().map_err(|e| self.failure(&action, e))
     }
 
     fn remove_items(&self, name: &str) -> Result<(), Error> {
@@ -271,19 +286,22 @@ impl SecretServiceVault {
         Ok(())
     }
 
-    fn list_names(&self) -> Result<Vec<String>, Error> {
+    /// Our secret names, each with the latest `Modified` time of its items.
+    fn list_names(&self) -> Result<BTreeMap<String, u64>, Error> {
         let action = "list the secrets";
         let collection = self.collection()?;
         let items = self.our_items(&collection, None);
         let items = items.map_err(|e| self.failure(action, e))?;
 
-        let mut names = Vec::with_capacity(items.len());
+        let mut names = BTreeMap::new();
         for item in &items {
             let mut attributes = item.get_attributes().map_err(|e| self.failure(action, e))?;
-            names.extend(attributes.remove(NAME_ATTRIBUTE));
+            let modified = item.get_modified().map_err(|e| self.failure(action, e))?;
+            if let Some(name) = attributes.remove(NAME_ATTRIBUTE) {
+                let latest = names.entry(name).or_insert(modified);
+                *latest = modified.max(*latest);
+            }
         }
-        names.sort();
-        names.dedup();
         Ok(names)
     }
 
@@ -320,7 +338,18 @@ impl SecretVault for SecretServiceVault {
 
     fn list_secrets(&mut self) -> Result<Vec<String>, Error> {
         log::debug!("vault {}: list", self.name);
-        self.list_names()
+        let names = self.list_names()?;
+
+        let listed = names.keys().cloned().collect();
+        self.seen = Some(names);
+        Ok(listed)
+    }
+
+    fn changed(&mut self) -> Result<Option<bool>, Error> {
+        log::debug!("vault {}: check for changes", self.name);
+        let now = self.list_names()?;
+
+        Ok(Some(self.seen.as_ref() != Some(&now)))
     }
 
     fn read_secret(&mut self, name: &str) -> Result<Option<Secret>, Error> {
@@ -330,12 +359,22 @@ impl SecretVault for SecretServiceVault {
 
     fn write_secret(&mut self, name: &str, value: &Secret) -> Result<(), Error> {
         log::debug!("vault {}: write '{name}'", self.name);
-        self.write_item(name, value)
+        let modified = self.write_item(name, value)?;
+
+        if let Some(seen) = &mut self.seen {
+            seen.insert(name.to_owned(), modified);
+        }
+        Ok(())
     }
 
     fn remove_secret(&mut self, name: &str) -> Result<(), Error> {
         log::debug!("vault {}: remove '{name}'", self.name);
-        self.remove_items(name)
+        self.remove_items(name)?;
+
+        if let Some(seen) = &mut self.seen {
+            seen.remove(name);
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // Each test file uses a different part of this module.
 
+pub mod child;
+pub mod host;
+
 use std::cell::RefCell;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,8 +62,20 @@ impl ConfigDir {
         fs::read_to_string(&self.path).expect("the config file is readable")
     }
 
-    /// The names of the files in the folder, sorted.
+    /// The names of the files in the folder, sorted, leaving out the save
+    /// lock `posh-ibwapi.json.lock` (which every save creates and leaves).
     pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .all_files()
+            .into_iter()
+            .filter(|name| name != "posh-ibwapi.json.lock")
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The names of all the files in the folder, sorted.
+    pub fn all_files(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(self.dir.path())
             .expect("the folder is readable")
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
