@@ -87,7 +87,7 @@ Describe 'Private files' {
         $file = Get-ConfigPath $r.HomeDir
 
         [int](Get-Item $file).UnixFileMode | Should -Be ([Convert]::ToInt32('600', 8))
-        [int](Get-Item (Split-Path $file)).UnixFileMode | Should -Be ([Convert]::ToInt32('700', 8))
+        [int](Get-Item -Force (Split-Path $file)).UnixFileMode | Should -Be ([Convert]::ToInt32('700', 8))
     }
 
     It 'tightens a world-readable file from 4.x at the next save, and says so' {
