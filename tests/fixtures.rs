@@ -152,6 +152,19 @@ fn saving_after_a_truncated_file_moves_it_aside_first() {
         fs::read(config.dir.path().join(&files[1])).unwrap(),
         original
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(config.dir.path().join(&files[1]))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the kept copy may hold passwords: owner only"
+        );
+    }
     assert!(config.text().contains("\"fresh\""));
     let warnings = at_level(&records, Level::Warn);
     assert!(warnings

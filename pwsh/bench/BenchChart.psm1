@@ -177,9 +177,10 @@ function Get-LegendSvg {
     $x = 16
     foreach ($entry in $Names) {
         $dash = if ($entry.Dashed) { ' stroke-dasharray="6 4"' } else { '' }
-        $out.Add("<line x1=`"$x`" y1=`"46`" x2=`"$($x + 26)`" y2=`"46`" stroke=`"$($entry.Color)`" " +
-            "stroke-width=`"3`"$dash/>")
-        $out.Add("<text x=`"$($x + 32)`" y=`"50`" class=`"legend`">$(ConvertTo-XmlText $entry.Name)</text>")
+        $out.Add("<line x1=`"$x`" y1=`"46`" x2=`"$($x + 26)`" y2=`"46`" " +
+            "stroke=`"$($entry.Color)`" stroke-width=`"3`"$dash/>")
+        $out.Add("<text x=`"$($x + 32)`" y=`"50`" class=`"legend`">" +
+            "$(ConvertTo-XmlText $entry.Name)</text>")
         $x += 44 + 7 * $entry.Name.Length
     }
     $out

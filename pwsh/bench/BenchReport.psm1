@@ -5,6 +5,7 @@
 Set-StrictMode -Version 3.0
 
 $script:Invariant = [Globalization.CultureInfo]::InvariantCulture
+$script:StoreOrder = @('file', 'vault-file', 'keyutils', 'secret-service', 'standin')
 
 function Add-Sample {
     param($Samples, $Variant, [int] $Count, [int] $Round, [string] $Operation,
@@ -23,10 +24,13 @@ function Add-ChildSamples {
     #>
     param($Samples, $Problems, $Result, $Variant, [int] $Count, [int] $Round, [string] $Label)
 
-    foreach ($warning in $Result.ImportWarnings) { $Problems.Add("$Label import warning: $warning") }
+    foreach ($warning in $Result.ImportWarnings) {
+        $Problems.Add("$Label import warning: $warning")
+    }
     foreach ($failure in $Result.Failures) { $Problems.Add("$Label`: $failure") }
     if (@($Result.ImportErrors).Count -gt 0) {
-        $Problems.Add("$Label`: import failed, figures dropped: $($Result.ImportErrors -join ' | ')")
+        $errors = $Result.ImportErrors -join ' | '
+        $Problems.Add("$Label`: import failed, figures dropped: $errors")
         return
     }
     foreach ($op in $Result.Operations.PSObject.Properties) {
@@ -34,10 +38,13 @@ function Add-ChildSamples {
         Add-OperationSamples $Samples $Variant $Count $Round $name $op.Value
     }
     if (-not $Variant.Preload) {
-        Add-Sample $Samples $Variant $Count $Round 'import' 'working_set_mb' ($Result.WorkingSetBytes / 1MB)
-        Add-Sample $Samples $Variant $Count $Round 'import' 'private_mb' ($Result.PrivateBytes / 1MB)
-        Add-Sample $Samples $Variant $Count $Round 'import' 'managed_heap_mb' `
-            ($Result.ManagedHeapBytes / 1MB)
+        $memory = [ordered]@{
+            working_set_mb = $Result.WorkingSetBytes; private_mb = $Result.PrivateBytes
+            managed_heap_mb = $Result.ManagedHeapBytes
+        }
+        foreach ($metric in $memory.Keys) {
+            Add-Sample $Samples $Variant $Count $Round 'import' $metric ($memory[$metric] / 1MB)
+        }
     }
 }
 
@@ -45,7 +52,7 @@ function Add-OperationSamples {
     param($Samples, $Variant, [int] $Count, [int] $Round, [string] $Name, $Entry)
 
     $fields = [ordered]@{
-        ms = 'Ms'; written_bytes = 'WrittenBytes'; file_bytes = 'StoreFileBytes'
+        ms = 'Ms'; calls = 'Calls'; written_bytes = 'WrittenBytes'; file_bytes = 'StoreFileBytes'
     }
     foreach ($metric in $fields.Keys) {
         $property = $Entry.PSObject.Properties[$fields[$metric]]
@@ -65,7 +72,8 @@ function Get-Median {
     param([double[]] $Values)
     $sorted = [double[]]($Values | Sort-Object)
     $middle = [Math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
+    if ($sorted.Count % 2) { return $sorted[$middle] }
+    ($sorted[$middle - 1] + $sorted[$middle]) / 2
 }
 
 function Get-Summary {
@@ -143,6 +151,16 @@ function Format-Cell {
     "$(Format-Ms $Row.median) ($(Format-Ms $Row.min)–$(Format-Ms $Row.max))"
 }
 
+function Format-PerCall {
+    <# A per-call cell; says how many calls ran when the loop stopped early. #>
+    param($Summary, $Series, [int] $Count, [string] $Operation, [int] $Asked)
+    $row = Find-Figure $Summary $Series.module $Series.store $Count $Operation
+    $calls = Find-Figure $Summary $Series.module $Series.store $Count $Operation 'calls'
+    $cell = Format-Cell $row
+    if ($row -and $calls -and $calls.min -lt $Asked) { $cell += " [$($calls.min)+ calls]" }
+    $cell
+}
+
 function Format-Median {
     <# The median of a summary row in ms, or a dash. #>
     param($Row)
@@ -167,7 +185,7 @@ function Get-Series {
     param($Summary)
     $Summary | Where-Object { $_.store -ne 'none' } | Select-Object module, store -Unique |
         Sort-Object @{ Expression = { $_.module -ne 'PoshIBWAPI.Config' } },
-        @{ Expression = { @('file', 'vault-file', 'keyutils', 'secret-service', 'standin').IndexOf($_.store) } }
+        @{ Expression = { $script:StoreOrder.IndexOf($_.store) } }
 }
 
 function Get-SeriesName {
@@ -178,7 +196,7 @@ function Get-SeriesName {
 
 function Get-ReadTable {
     <# Markdown: import and reads, per store and count. #>
-    param($Summary, [int[]] $Counts)
+    param($Summary, [int[]] $Counts, [int] $Calls)
 
     $lines = @(('| store | profiles | Import-Module | × floor | Get-IBConfig 1st call | ' +
         'Get-IBConfig per call (current) | per call (by name) | Get-IBConfig -List |'),
@@ -191,7 +209,8 @@ function Get-ReadTable {
             $floor = Find-Figure $Summary 'floor' 'none' $count 'import'
             $lines += "| $(Get-SeriesName $series) | $count | $(Format-Cell $import) | " +
                 "$(Format-Ratio $import $floor) | $(Format-Cell (& $f 'get-current-first')) | " +
-                "$(Format-Cell (& $f 'get-current')) | $(Format-Cell (& $f 'get-name')) | " +
+                "$(Format-PerCall $Summary $series $count 'get-current' $Calls) | " +
+                "$(Format-PerCall $Summary $series $count 'get-name' $Calls) | " +
                 "$(Format-Cell (& $f 'list')) |"
         }
     }
@@ -229,10 +248,12 @@ function Get-FloorTable {
     param($Summary, [int[]] $Counts)
 
     $lines = @(('| profiles | floor import | floor cmdlet per call | working set: floor | ' +
-        'module (file store) | difference | import, Utility preloaded: floor | module | × floor |'),
+        'module (file store) | difference | import, Utility preloaded: floor | module | ' +
+        '× floor |'),
         '|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
     foreach ($count in $Counts) {
-        $floor = { param($op, $metric = 'ms') Find-Figure $Summary 'floor' 'none' $count $op $metric }
+        $floor = { param($op, $metric = 'ms')
+            Find-Figure $Summary 'floor' 'none' $count $op $metric }
         $module = { param($op, $metric = 'ms')
             Find-Figure $Summary 'PoshIBWAPI.Config' 'file' $count $op $metric }
         $wsFloor = & $floor 'import' 'working_set_mb'
@@ -322,7 +343,8 @@ function Get-Markdown {
         "$($Meta.dotnet); $($Meta.repeats) repeats, median (min–max) in ms; per-call times " +
         "are the mean of $($Meta.calls_per_call_time) calls after the first. Run took " +
         "$($Meta.elapsed_seconds) s."), '',
-        '**Import and reads**', '') + (Get-ReadTable $Summary $counts) + @('',
+        '**Import and reads**', '') +
+        (Get-ReadTable $Summary $counts $Meta.calls_per_call_time) + @('',
         ('**Writes** (vault calls: the SecretManagement stand-in''s count; store ops: the ' +
         'vault or file operations the core logged)'), '') + (Get-WriteTable $Summary $counts) +
         @('', '**Floor, memory (MB) and import without the Utility autoload**', '') +
@@ -349,12 +371,14 @@ function Export-BenchResults {
         Export-Csv -Path (Join-Path $OutputDir 'results.csv') -NoTypeInformation -UseQuotes AsNeeded
     [ordered]@{
         meta = $Meta; summary = @($Summary); samples = @($Samples); problems = @($Problems)
-    } | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDir 'results.json') -Encoding utf8
+    } | ConvertTo-Json -Depth 6 |
+        Set-Content -Path (Join-Path $OutputDir 'results.json') -Encoding utf8
     $markdown = Get-Markdown $Meta $Summary $Problems
     Set-Content -Path (Join-Path $OutputDir 'results.md') -Value $markdown -Encoding utf8
     Set-Content -Path (Join-Path $OutputDir 'chart.svg') -Encoding utf8 -Value $Svg
     $markdown | ForEach-Object { [Console]::Out.WriteLine($_) }
-    [Console]::Out.WriteLine("`nwrote results.csv, results.json, results.md, chart.svg to $OutputDir")
+    [Console]::Out.WriteLine(
+        "`nwrote results.csv, results.json, results.md, chart.svg to $OutputDir")
 }
 
 Export-ModuleMember -Function Add-ChildSamples, Get-Summary, Get-RunMetadata, Export-BenchResults,

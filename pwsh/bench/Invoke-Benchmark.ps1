@@ -26,12 +26,18 @@ file store always runs (the floor ratio and the compared module use it).
 Measurements of each module, store and count.
 .PARAMETER Calls
 Calls of Get-IBConfig timed after the first, for the per-call time.
+.PARAMETER MaxCallSeconds
+Stops those calls early after this long (a vault that is listed at every
+call would take minutes); the results say how many calls ran.
 .PARAMETER CompareManifest
 The .psd1 of another module with the same cmdlets (Posh-IBWAPI 4.x, say),
 measured with the file store beside the others.
 .PARAMETER VaultMaxCount
 The largest count seeded into vault stores (their seeding and import grow
 faster than the file's); raise it to measure vaults at 10,000.
+.PARAMETER ReportOnly
+Measures nothing: writes results.csv, results.md and chart.svg again from
+the samples in -OutputDir's results.json (after a change to the report).
 .PARAMETER NoPreloadedImport
 Skips the extra import measurement with Microsoft.PowerShell.Utility
 already loaded (which shows what the module itself costs at import).
@@ -41,12 +47,14 @@ param(
     [string[]] $Stores = @('file', 'vault-file', 'keyutils', 'secret-service', 'standin'),
     [int] $Repeat = 5,
     [int] $Calls = 1000,
+    [double] $MaxCallSeconds = 2,
     [string] $CompareManifest = '',
     [int] $VaultMaxCount = 1000,
     [string] $ModulePath = '',
     [string] $OutputDir = '',
     [int] $ChildTimeoutSeconds = 900,
-    [switch] $NoPreloadedImport
+    [switch] $NoPreloadedImport,
+    [switch] $ReportOnly
 )
 
 Set-StrictMode -Version 3.0
@@ -90,7 +98,8 @@ function Initialize-Run {
         $script:CompareManifest = (Resolve-Path $CompareManifest).Path
         # Read, not evaluated: manifests may hold expressions Import-PowerShellDataFile refuses.
         $text = Get-Content -Raw $script:CompareManifest
-        $version = if ($text -match 'ModuleVersion\s*=\s*[''"]([^''"]+)') { $Matches[1] } else { '?' }
+        $version = '?'
+        if ($text -match 'ModuleVersion\s*=\s*[''"]([^''"]+)') { $version = $Matches[1] }
         $name = [IO.Path]::GetFileNameWithoutExtension($script:CompareManifest)
         $script:ModuleLabels.compare = "$name $version"
     }
@@ -118,7 +127,9 @@ function Test-StoreAvailable {
 
     $reason = switch ($Store) {
         'secret-service' {
-            if (-not $env:DBUS_SESSION_BUS_ADDRESS) { 'no D-Bus session (run via scripts/bench.sh)' }
+            if (-not $env:DBUS_SESSION_BUS_ADDRESS) {
+                'no D-Bus session (run via scripts/bench.sh)'
+            }
             elseif (-not (Get-Command secret-tool -ErrorAction Ignore)) { 'secret-tool is missing' }
         }
         'keyutils' {
@@ -235,7 +246,8 @@ function Clear-Seed {
     switch ($Store) {
         'keyutils' { $null = Remove-KeyutilsSeed $script:Template }
         'secret-service' {
-            Remove-SecretServiceSeed $script:Template $script:RunId @('p1', 'bench-new', 'bench-new2')
+            $touched = @('p1', 'bench-new', 'bench-new2')
+            Remove-SecretServiceSeed $script:Template $script:RunId $touched
             $left = Test-SecretServiceCount $script:Template
             if ($left -gt 0) { $script:Problems.Add("$left Secret Service item(s) were left") }
         }
@@ -272,11 +284,13 @@ function Invoke-Measurement {
     $homeDir = New-HomeDir
     $vars = @{}
     $childArgs = @('-File', (Join-Path $PSScriptRoot 'Measure-Child.ps1'),
-        '-Calls', $Calls, '-ByName', "p$Count", '-CurrentName', 'p1')
+        '-Calls', $Calls, '-MaxCallSeconds', $MaxCallSeconds, '-ByName', "p$Count",
+        '-CurrentName', 'p1')
     if ($Variant.Module -eq 'floor') {
         $childArgs += @('-Kind', 'floor', '-Manifest', $script:FloorManifest)
     } else {
-        $manifest = if ($Variant.Module -eq 'compare') { $script:CompareManifest } else { $script:Manifest }
+        $manifest = $script:Manifest
+        if ($Variant.Module -eq 'compare') { $manifest = $script:CompareManifest }
         $childArgs += @('-Kind', $Variant.Module, '-Manifest', $manifest,
             '-StoreFile', (Get-StoreFilePath $Variant.Store $homeDir))
         Copy-SeedToHome $Variant.Store $SeedHomes[$Variant.Store] $homeDir
@@ -289,8 +303,10 @@ function Invoke-Measurement {
     $code = Invoke-Pwsh ($childArgs + @('-ResultPath', $resultPath)) $homeDir $vars "$homeDir.log"
     $label = "$($Variant.Module)/$($Variant.Store) n=$Count #$Round"
     if ($code -ne 0 -or -not (Test-Path $resultPath)) {
-        $script:Problems.Add("$label`: the child failed (exit $code): " +
-            ((Get-Content -Raw "$homeDir.log") -replace '\s+', ' ').Substring(0, 300))
+        $log = ([IO.File]::ReadAllText("$homeDir.log") -replace '\s+', ' ').Trim()
+        $why = if ($code -eq -1) { "killed after $ChildTimeoutSeconds s" } else { "exit $code" }
+        $script:Problems.Add("$label`: the child failed ($why): " +
+            $log.Substring(0, [Math]::Min(300, $log.Length)))
         return
     }
     $result = Get-Content -Raw $resultPath | ConvertFrom-Json
@@ -322,6 +338,31 @@ function Invoke-CountBlock {
     }
 }
 
+function Export-FromJson {
+    <# -ReportOnly: the outputs again from the samples of an earlier run. #>
+    $dir = if ($OutputDir) { $OutputDir } else { Join-Path $repo 'docs/benchmark' }
+    $saved = Get-Content -Raw (Join-Path $dir 'results.json') | ConvertFrom-Json
+    $samples = [Collections.Generic.List[object]]::new()
+    foreach ($sample in $saved.samples) { $samples.Add($sample) }
+    $meta = [ordered]@{}
+    foreach ($p in $saved.meta.PSObject.Properties) { $meta[$p.Name] = $p.Value }
+    $summary = Get-Summary $samples
+    $svg = Get-ChartSvg $summary ([int[]]$meta.counts) (Get-ChartCaption $meta)
+    Export-BenchResults -OutputDir $dir -Meta $meta -Summary $summary -Samples $samples `
+        -Problems ([Collections.Generic.List[string]]@($saved.problems)) -Svg $svg
+}
+
+function Get-ChartCaption {
+    param($Meta)
+    "PoshIBWAPI.Config benchmark, $($Meta.date_utc) UTC, $($Meta.machine): " +
+    "median of $($Meta.repeats), bar = min to max"
+}
+
+if ($ReportOnly) {
+    Export-FromJson
+    return
+}
+
 Initialize-Run
 $script:StandInModules = Join-Path $repo 'pwsh/tests/StandIn'
 $script:StoreList = @($script:StoreList | Where-Object { Test-StoreAvailable $_ })
@@ -338,8 +379,7 @@ $meta = Get-RunMetadata -Repo $repo -RunId $script:RunId -Manifest $script:Sourc
     -CompareManifest $script:CompareManifest -Counts $script:CountList -Stores $script:StoreList `
     -Repeat $Repeat -Calls $Calls -VaultMaxCount $VaultMaxCount -Elapsed $script:RunClock.Elapsed
 $summary = Get-Summary $script:Samples
-$svg = Get-ChartSvg $summary $script:CountList ("PoshIBWAPI.Config benchmark, " +
-    "$($meta.date_utc) UTC, $($meta.machine): median of $Repeat, bar = min to max")
+$svg = Get-ChartSvg $summary $script:CountList (Get-ChartCaption $meta)
 Export-BenchResults -OutputDir $script:OutputDir -Meta $meta -Summary $summary `
     -Samples $script:Samples -Problems $script:Problems -Svg $svg
 Remove-Item -Recurse -Force $script:Work

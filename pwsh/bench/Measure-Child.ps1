@@ -10,6 +10,7 @@ by an earlier module load. Then, for a module with the IBConfig cmdlets:
 
   get-current-first / get-name-first   the first call (cmdlet discovery, JIT)
   get-current / get-name               per call, over -Calls calls after the first
+                                       (fewer when they take over -MaxCallSeconds)
   list                                 Get-IBConfig -List
   set-new                              the first Set-IBConfig: a new profile (made current)
   set-new-warm                         a second new profile
@@ -34,6 +35,7 @@ param(
     [Parameter(Mandatory)] [string] $Manifest,
     [Parameter(Mandatory)] [string] $ResultPath,
     [int] $Calls = 1000,
+    [double] $MaxCallSeconds = 2,
     [string] $CurrentName = 'p1',
     [string] $ByName = 'p1',
     [string] $StoreFile = '',
@@ -92,7 +94,7 @@ function Get-VaultCallCount {
 
 function Measure-Once {
     <# Times one call of Body; records bytes written, file size and vault calls. #>
-    param([string] $Name, [scriptblock] $Body, [switch] $CountStoreOps, [int] $Divisor = 1)
+    param([string] $Name, [scriptblock] $Body, [switch] $CountStoreOps)
 
     $null = Get-VaultCallCount
     $before = Get-WrittenBytes
@@ -105,15 +107,23 @@ function Measure-Once {
         $script:result.Failures += "${Name}: $_"
         return
     }
-    $entry = [ordered]@{
-        Ms = $timer.Elapsed.TotalMilliseconds / $Divisor
-        Calls = $Divisor
-        WrittenBytes = ((Get-WrittenBytes) - $before) / $Divisor
-        StoreFileBytes = Get-StoreFileSize
-        VaultCalls = Get-VaultCallCount
-    }
+    $entry = New-Entry $timer.Elapsed.TotalMilliseconds 1 ((Get-WrittenBytes) - $before)
     if ($CountStoreOps) { $entry.StoreOps = Measure-StoreOps $output }
     $script:result.Operations[$Name] = $entry
+}
+
+function New-Entry {
+    # What one operation recorded; per call when it ran Calls times.
+    param([double] $Ms, [int] $Calls, [long] $WrittenBytes)
+    $vaultCalls = Get-VaultCallCount
+    if ($vaultCalls -and $Calls -gt 1) { $vaultCalls.Total = $vaultCalls.Total / $Calls }
+    [ordered]@{
+        Ms = $Ms / $Calls
+        Calls = $Calls
+        WrittenBytes = $WrittenBytes / $Calls
+        StoreFileBytes = Get-StoreFileSize
+        VaultCalls = $vaultCalls
+    }
 }
 
 function Measure-StoreOps {
@@ -128,16 +138,30 @@ function Measure-StoreOps {
 
 function Measure-PerCall {
     <#
-    The first call of Command alone, then the mean of $Calls more. The loop is
-    one script block, so each turn costs the command and a loop step only.
+    The first call of Command alone, then the mean of up to $Calls more, in
+    loops of up to 50 calls each: one script block per loop, so each turn
+    costs the command and a loop step only. It stops early after
+    $MaxCallSeconds (a slow store would otherwise take minutes); Calls says
+    how many ran.
     #>
     param([string] $Name, [string] $Command)
 
     Measure-Once "$Name-first" ([scriptblock]::Create("`$null = $Command"))
     if (-not $script:result.Operations.Contains("$Name-first")) { return }
-    $loop = [scriptblock]::Create(
-        "for (`$i = 0; `$i -lt $Calls; `$i++) { `$null = $Command }")
-    Measure-Once $Name $loop -Divisor $Calls
+    $loop = [scriptblock]::Create("for (`$i = 0; `$i -lt `$chunk; `$i++) { `$null = $Command }")
+
+    $null = Get-VaultCallCount
+    $before = Get-WrittenBytes
+    $done = 0
+    $timer = [Diagnostics.Stopwatch]::StartNew()
+    while ($done -lt $Calls -and $timer.Elapsed.TotalSeconds -lt $MaxCallSeconds) {
+        $chunk = [Math]::Min(50, $Calls - $done)
+        & $loop
+        $done += $chunk
+    }
+    $timer.Stop()
+    $script:result.Operations[$Name] =
+        New-Entry $timer.Elapsed.TotalMilliseconds $done ((Get-WrittenBytes) - $before)
 }
 
 function Invoke-FloorOperations {

@@ -126,6 +126,29 @@ Describe 'The config file (A2.3)' {
         $r.Warnings | Where-Object { $_ -match [regex]::Escape($aside.Name) } | Should -Not -BeNullOrEmpty
     }
 
+    It 'shows a profile whose password no credential can hold, without the credential' {
+        $homeDir = New-TestHome
+        $file = Get-ConfigPath $homeDir
+        New-Item -ItemType Directory -Force (Split-Path $file) | Out-Null
+        $long = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes('Z' * 70000))
+        $ok = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes('fine'))
+        @{ CurrentProfile = 'big'; Profiles = @{
+            big = @{ WAPIHost = 'h1'; WAPIVersion = '2.12'
+                Credential = @{ Username = 'u'; Password = $long; IsBase64 = $true } }
+            ok = @{ WAPIHost = 'h2'; WAPIVersion = '2.12'
+                Credential = @{ Username = 'u'; Password = $ok; IsBase64 = $true } }
+        } } | ConvertTo-Json -Depth 5 | Set-Content $file
+
+        $r = Invoke-FreshPwsh -HomeDir $homeDir -Script @'
+            Get-IBConfig -List | ForEach-Object { $_.ProfileName + '|' + [bool]$_.Credential }
+'@
+
+        $r.Terminating | Should -BeNullOrEmpty
+        $r.Output | Should -Be @('big|False', 'ok|True')
+        $r.Warnings | Should -HaveCount 1
+        $r.Warnings[0] | Should -Match "'big'"
+    }
+
     It 'reads $HOME/.config, not XDG_CONFIG_HOME' {
         $homeDir = New-TestHome
         Copy-Fixture 'posh-ibwapi.ps7-linux.json' $homeDir | Out-Null

@@ -68,8 +68,28 @@ impl DamagedFile {
 
         let backup = free_name(&self.backup);
         fs::rename(path, &backup).map_err(|err| Error::file_io("move aside", path, err))?;
+        keep_private(&backup);
         Ok(MoveOutcome::Moved(backup))
     }
+}
+
+/// The damaged file may hold passwords (4.x left it world-readable), so the
+/// kept copy is made owner-only like every file this crate writes. Failing
+/// to do so is not worth failing the save: the copy is logged instead.
+fn keep_private(backup: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+
+        if let Err(err) = fs::set_permissions(backup, fs::Permissions::from_mode(0o600)) {
+            log::warn!(
+                "could not make {} readable by its owner only: {err}",
+                backup.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = backup;
 }
 
 fn changed_since_load() -> io::Error {

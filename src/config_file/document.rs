@@ -252,8 +252,22 @@ pub(crate) fn member<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'
         .filter(|value| !value.is_null())
 }
 
+/// Whether a flag is on, read the way Posh-IBWAPI 4.x tests it (`if ($x)`):
+/// PowerShell's truthiness of what ConvertFrom-Json made of the value, so a
+/// hand-edited `"true"`, `"no"` or `1` means what it meant to 4.x.
 pub(crate) fn is_true(value: Option<&Value>) -> bool {
-    matches!(value, Some(Value::Bool(true)))
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::Number(number)) => number.as_f64() != Some(0.0),
+        Some(Value::String(text)) => !text.is_empty(),
+        Some(Value::Array(items)) => match items.as_slice() {
+            [] => false,
+            [only] => is_true(Some(only)),
+            _ => true,
+        },
+        Some(Value::Object(_)) => true,
+    }
 }
 
 pub(crate) fn optional_text(value: Option<&Value>, what: &str) -> Result<Option<String>, String> {
@@ -358,6 +372,28 @@ impl<'de> Visitor<'de> for MembersVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_are_true_as_powershell_tests_them() {
+        let truth = |json: &str| is_true(Some(&serde_json_lenient::from_str(json).unwrap()));
+
+        for on in [
+            "true",
+            "1",
+            "-2.5",
+            "\"true\"",
+            "\"false\"",
+            "\"no\"",
+            "[1]",
+            "[0, 0]",
+            "{}",
+        ] {
+            assert!(truth(on), "{on} is true to 4.x");
+        }
+        for off in ["false", "0", "0.0", "\"\"", "[]", "[0]", "[false]", "null"] {
+            assert!(!truth(off), "{off} is false to 4.x");
+        }
+    }
 
     #[test]
     fn comments_trailing_commas_and_key_case_are_accepted() {

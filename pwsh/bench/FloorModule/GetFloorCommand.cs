@@ -11,7 +11,7 @@ namespace IBBench.Floor
     [OutputType(typeof(string))]
     public sealed class GetFloorCommand : PSCmdlet
     {
-        /// <summary>Gets or sets a name, echoed back (a parameter to bind, like -ProfileName).</summary>
+        /// <summary>Gets or sets a name to echo: a parameter to bind, as -ProfileName is.</summary>
         [Parameter(Position = 0)]
         public string Name { get; set; }
 

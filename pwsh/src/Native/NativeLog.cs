@@ -79,6 +79,15 @@ namespace PoshIBWAPI.Config.Native
             NativeMethods.ib_set_log_callback(pointer, IntPtr.Zero, (uint)LogLevel.Debug);
         }
 
+        /// <summary>
+        /// Queues a warning of the module's own, to be written with the core's
+        /// records of the same call.
+        /// </summary>
+        internal static void Warn(string message)
+        {
+            (_pending ??= new List<LogRecord>()).Add(new LogRecord(LogLevel.Warning, message));
+        }
+
         /// <summary>Returns and forgets the records this thread has received.</summary>
         internal static IReadOnlyList<LogRecord> Drain()
         {

@@ -12,6 +12,9 @@ namespace PoshIBWAPI.Config.Native
     /// </summary>
     internal sealed unsafe class NativeStore : IDisposable
     {
+        /// <summary>The most characters a SecureString holds.</summary>
+        private const int MaxSecureStringLength = 65536;
+
         private readonly StoreHandle _handle;
 
         private NativeStore(StoreHandle handle)
@@ -245,8 +248,19 @@ namespace PoshIBWAPI.Config.Native
 
         private static PSCredential ToCredential(IbProfileView view)
         {
-            if (view.Username.IsAbsent || view.Password.IsAbsent)
+            if (view.Username.IsAbsent || view.Password.IsAbsent || view.Username.Length == 0)
             {
+                return null;
+            }
+
+            if (Utf8.CharCount(view.Password) > MaxSecureStringLength)
+            {
+                // A SecureString cannot hold it, so no PSCredential can either.
+                NativeLog.Warn(
+                    $"Profile '{Utf8.Read(view.ProfileName)}': its password is longer than the"
+                    + $" {MaxSecureStringLength} characters a PowerShell credential can hold;"
+                    + " the profile is shown without a credential. Set a new one with"
+                    + " Set-IBConfig -Credential.");
                 return null;
             }
 

@@ -125,6 +125,12 @@ namespace PoshIBWAPI.Config.Native
             return length == 0 ? string.Empty : Encoding.UTF8.GetString(bytes, length);
         }
 
+        /// <summary>How many UTF-16 characters a borrowed string decodes to.</summary>
+        public static int CharCount(IbStr value)
+        {
+            return Encoding.UTF8.GetCharCount(value.Ptr, value.Length);
+        }
+
         /// <summary>
         /// Decodes a borrowed password straight into a read-only SecureString;
         /// the intermediate characters are wiped.
