@@ -45,13 +45,14 @@
 //!
 //! # Seeing other processes' changes
 //!
-//! Every item has a `Modified` time (seconds). The vault remembers, for
-//! each of its secret names, the latest `Modified` of its items as last
-//! listed or written by this handle; [`SecretVault::changed`] compares
-//! that with the collection now (one search and one property read per
-//! item, what a listing costs). So a value another process wrote is seen,
-//! except a write to the same item within the same second as the one this
-//! handle remembers (the times have whole-second resolution).
+//! [`SecretVault::changed`] makes one `SearchItems` call and compares the
+//! object paths of our items with those this handle last listed or wrote:
+//! an added or removed profile in another process is seen at the cost of
+//! one D-Bus round trip, whatever the number of profiles. A value another
+//! process rewrote in place keeps its item path and is not seen until the
+//! set of items changes, this handle saves, or the module is imported
+//! again. (Reading every item's `Modified` time would see it, but costs one
+//! round trip per profile before every command: over a second at 1,000.)
 //!
 //! # Where this runs
 //!
@@ -67,7 +68,7 @@
 //! bytes before they reach us) that this module cannot wipe. No value and
 //! no password is ever logged.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::Duration;
 
@@ -102,6 +103,7 @@ const SERVICE: &str = "org.freedesktop.Secret.Service";
 const SESSION: &str = "org.freedesktop.Secret.Session";
 const PROMPT: &str = "org.freedesktop.Secret.Prompt";
 const GNOME: &str = "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface";
+const COLLECTION: &str = "org.freedesktop.Secret.Collection";
 const LABEL_PROPERTY: &str = "org.freedesktop.Secret.Collection.Label";
 
 /// A collection of the Linux Secret Service, holding one item per secret.
@@ -111,9 +113,9 @@ pub struct SecretServiceVault {
     conn: Connection,
     service: SecretService<'static>,
     collection: OwnedObjectPath,
-    /// Each secret name's latest item `Modified` time, as last listed or
-    /// written; `None` before the first listing.
-    seen: Option<BTreeMap<String, u64>>,
+    /// The sorted object paths of our items, as last listed or written;
+    /// `None` before the first listing.
+    seen: Option<Vec<String>>,
 }
 
 impl SecretServiceVault {
@@ -286,23 +288,38 @@ impl SecretServiceVault {
         Ok(())
     }
 
-    /// Our secret names, each with the latest `Modified` time of its items.
-    fn list_names(&self) -> Result<BTreeMap<String, u64>, Error> {
+    /// Our secret names, each once.
+    fn list_names(&self) -> Result<BTreeSet<String>, Error> {
         let action = "list the secrets";
         let collection = self.collection()?;
         let items = self.our_items(&collection, None);
         let items = items.map_err(|e| self.failure(action, e))?;
 
-        let mut names = BTreeMap::new();
+        let mut names = BTreeSet::new();
         for item in &items {
             let mut attributes = item.get_attributes().map_err(|e| self.failure(action, e))?;
-            let modified = item.get_modified().map_err(|e| self.failure(action, e))?;
             if let Some(name) = attributes.remove(NAME_ATTRIBUTE) {
-                let latest = names.entry(name).or_insert(modified);
-                *latest = modified.max(*latest);
+                names.insert(name);
             }
         }
         Ok(names)
+    }
+
+    /// The sorted object paths of our items: one `SearchItems` call.
+    fn item_paths(&self) -> Result<Vec<String>, Error> {
+        let path = self.collection.as_str();
+        let found: zbus::Result<Vec<OwnedObjectPath>> = call(
+            &self.conn,
+            path,
+            COLLECTION,
+            "SearchItems",
+            &(attributes(None),),
+        );
+        let found = found.map_err(|e| self.failure("list the secrets", e))?;
+
+        let mut paths: Vec<String> = found.iter().map(|p| p.as_str().to_owned()).collect();
+        paths.sort();
+        Ok(paths)
     }
 
     fn failure(&self, action: &str, error: impl Into<ServiceError>) -> Error {
@@ -340,14 +357,13 @@ impl SecretVault for SecretServiceVault {
         log::debug!("vault {}: list", self.name);
         let names = self.list_names()?;
 
-        let listed = names.keys().cloned().collect();
-        self.seen = Some(names);
-        Ok(listed)
+        self.seen = Some(self.item_paths()?);
+        Ok(names.into_iter().collect())
     }
 
     fn changed(&mut self) -> Result<Option<bool>, Error> {
         log::debug!("vault {}: check for changes", self.name);
-        let now = self.list_names()?;
+        let now = self.item_paths()?;
 
         Ok(Some(self.seen.as_ref() != Some(&now)))
     }
@@ -359,11 +375,10 @@ impl SecretVault for SecretServiceVault {
 
     fn write_secret(&mut self, name: &str, value: &Secret) -> Result<(), Error> {
         log::debug!("vault {}: write '{name}'", self.name);
-        let modified = self.write_item(name, value)?;
+        self.write_item(name, value)?;
 
-        if let Some(seen) = &mut self.seen {
-            seen.insert(name.to_owned(), modified);
-        }
+        // Our own write must not look like another process's change.
+        self.seen = Some(self.item_paths()?);
         Ok(())
     }
 
@@ -371,9 +386,7 @@ impl SecretVault for SecretServiceVault {
         log::debug!("vault {}: remove '{name}'", self.name);
         self.remove_items(name)?;
 
-        if let Some(seen) = &mut self.seen {
-            seen.remove(name);
-        }
+        self.seen = Some(self.item_paths()?);
         Ok(())
     }
 }
