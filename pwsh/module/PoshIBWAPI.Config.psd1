@@ -6,9 +6,11 @@
     Author               = 'The PoshIBWAPI.Config authors'
     CompanyName          = 'PoshIBWAPI.Config'
     Copyright            = '(c) The PoshIBWAPI.Config authors. MIT licence.'
-    Description          = 'Connection profiles of the Infoblox WAPI module Posh-IBWAPI ' +
-                           '(Get-IBConfig, Set-IBConfig, Remove-IBConfig) over a native core: ' +
-                           'the same files, variables and secrets as Posh-IBWAPI 4.x.'
+    # Here-strings: a manifest allows constants only, not '+'.
+    Description          = @'
+Connection profiles of the Infoblox WAPI module Posh-IBWAPI (Get-IBConfig, Set-IBConfig,
+Remove-IBConfig) over a native core: the same files, variables and secrets as Posh-IBWAPI 4.x.
+'@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('PoshIBWAPI.Config.format.ps1xml')
@@ -20,7 +22,13 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Infoblox', 'IPAM', 'DNS', 'DHCP', 'WAPI', 'Linux', 'Windows', 'MacOS')
-            ReleaseNotes = 'First release: the file store and the environment-variable profile.'
+            # ProjectUri and LicenseUri wait for the project's published home;
+            # the licence text ships in the module folder as LICENSE.
+            ReleaseNotes = @'
+0.1.0: Get-, Set- and Remove-IBConfig as in Posh-IBWAPI 4.x over a native core;
+SecretManagement, Secret Service, kernel keyring and encrypted-file vaults; locked,
+atomic, owner-only saves; Copy- and Move-IBConfig; -WAPIVersion latest.
+'@
         }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
@@ -43,11 +44,12 @@ namespace PoshIBWAPI.Config
         {
             NativeLibraryLoader.EnsureRegistered();
             EnsureLogInstalled();
+            NativeStore store;
             try
             {
                 using (HostVault.Use(sessionState?.InvokeCommand))
                 {
-                    Replace(NativeStore.Open(ReadSettings(sessionState)));
+                    store = NativeStore.Open(ReadSettings(sessionState));
                 }
             }
             catch
@@ -57,7 +59,11 @@ namespace PoshIBWAPI.Config
                 throw;
             }
 
-            return NativeLog.Drain();
+            IReadOnlyList<LogRecord> records = NativeLog.Drain();
+            store.Choice = string.Join(
+                " ", records.Where(r => r.Level == LogLevel.Info).Select(r => r.Message));
+            Replace(store);
+            return records;
         }
 
         /// <summary>Frees the calling runspace's store; the module's OnRemove calls it.</summary>

@@ -55,6 +55,22 @@ Describe 'Loading the module' {
             'Set-IBConfig')
     }
 
+    It 'has a manifest that publishing tools accept' {
+        $manifest = Join-Path $env:IBCONFIG_TEST_MODULE 'PoshIBWAPI.Config.psd1'
+
+        $data = Import-PowerShellDataFile $manifest
+        $info = Test-ModuleManifest $manifest -ErrorAction Stop
+
+        $info.Version | Should -Be ([version]'0.1.0')
+        $info.Guid | Should -Not -Be ([guid]::Empty)
+        $data.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
+        $data.PrivateData.PSData.Tags | Should -Contain 'Infoblox'
+        $data.PrivateData.PSData.ReleaseNotes | Should -Not -BeNullOrEmpty
+        ($info.ExportedCmdlets.Keys | Sort-Object) |
+            Should -Be @('Copy-IBConfig', 'Get-IBConfig', 'Move-IBConfig', 'Remove-IBConfig', 'Set-IBConfig')
+        Test-Path (Join-Path $env:IBCONFIG_TEST_MODULE 'LICENSE') | Should -BeTrue
+    }
+
     It 'imports by name from PSModulePath, from any current directory' {
         $modules = New-TestHome
         Copy-Item -Recurse $env:IBCONFIG_TEST_MODULE (Join-Path $modules 'PoshIBWAPI.Config')
@@ -128,6 +144,16 @@ Describe 'Logging through the host' {
         $chosen = $r.Verbose | Where-Object { $_ -like "*config file $file*" }
         $chosen | Should -Not -BeNullOrEmpty
         ($r.Verbose -join "`n") | Should -Match 'IBWAPI_HOST'
+    }
+
+    It 'says with -Verbose on any cmdlet which store was chosen at import, and why' {
+        $homeDir = New-TestHome
+        $file = Copy-Fixture 'posh-ibwapi.ps7-linux.json' $homeDir
+
+        $r = Invoke-FreshPwsh -HomeDir $homeDir -Script 'Get-IBConfig -Verbose | Out-Null'
+
+        ($r.Verbose -join "`n") | Should -Match ([regex]::Escape("config file $file"))
+        ($r.Verbose -join "`n") | Should -Match 'IBWAPI_VAULT_NAME'
     }
 
     It 'never shows a password on any stream' {

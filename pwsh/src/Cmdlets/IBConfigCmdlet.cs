@@ -34,6 +34,11 @@ namespace PoshIBWAPI.Config.Cmdlets
         /// </summary>
         protected override void BeginProcessing()
         {
+            if (Store.Choice.Length > 0)
+            {
+                WriteVerbose(Store.Choice);
+            }
+
             try
             {
                 if (Call(() => Store.Refresh()))

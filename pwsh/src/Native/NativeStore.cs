@@ -22,6 +22,13 @@ namespace PoshIBWAPI.Config.Native
             _handle = handle;
         }
 
+        /// <summary>
+        /// Gets or sets what the core said at import about the store it chose
+        /// and why; each cmdlet repeats it on its verbose stream, because
+        /// <c>Import-Module -Verbose</c> does not reach the module's .psm1.
+        /// </summary>
+        public string Choice { get; set; } = string.Empty;
+
         /// <summary>Gets where this store's profiles live.</summary>
         public StoreKind Kind
         {
