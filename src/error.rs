@@ -70,8 +70,9 @@ pub enum Error {
         name: String,
     },
 
-    /// The named profile does not exist (Remove).
-    #[error("Profile \"{name}\" was not found; nothing was removed.")]
+    /// The named profile does not exist (Remove); an empty name means there
+    /// was no current profile to remove.
+    #[error("{}", not_found_message(name))]
     ProfileNotFound {
         /// The name as given.
         name: String,
@@ -334,4 +335,14 @@ impl Error {
             source,
         }
     }
+}
+
+/// The text of [`Error::ProfileNotFound`]; Remove-IBConfig shows it as a
+/// warning, as Posh-IBWAPI 4.x does.
+fn not_found_message(name: &str) -> String {
+    if name.is_empty() {
+        return "There is no current profile to remove; nothing was removed. Pass -ProfileName."
+            .to_owned();
+    }
+    format!("Profile \"{name}\" was not found; nothing was removed.")
 }

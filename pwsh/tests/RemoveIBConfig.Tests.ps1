@@ -61,6 +61,7 @@ Describe 'Remove-IBConfig' {
         $r = Invoke-FreshPwsh -Script 'Remove-IBConfig'
 
         $r.Warnings | Should -HaveCount 1
+        $r.Warnings[0] | Should -Match 'no current profile'
         $r.Terminating | Should -BeNullOrEmpty
     }
 
