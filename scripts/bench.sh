@@ -6,7 +6,8 @@
 #
 #   scripts/bench.sh [--no-build] [Invoke-Benchmark.ps1 options]
 #   scripts/bench.sh -Counts 1,100,1000,10000 -Repeat 5
-#   scripts/bench.sh --no-build -Counts 1000 -Stores file -CompareManifest ~/Posh-IBWAPI/Posh-IBWAPI.psd1
+#   scripts/bench.sh --no-build -Counts 1000 -Stores file \
+#       -CompareManifest ~/Posh-IBWAPI/Posh-IBWAPI.psd1
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -17,7 +18,7 @@ if [ "${1:-}" = "--no-build" ]; then
     shift
 fi
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,9p' "${BASH_SOURCE[0]}"
+    sed -n '2,10p' "${BASH_SOURCE[0]}"
     exec dotnet pwsh -NoProfile -NonInteractive -Command \
         "Get-Help '$repo/pwsh/bench/Invoke-Benchmark.ps1' -Detailed"
 fi
@@ -33,6 +34,7 @@ if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/d
     # dbus-daemon's complaint about its fd limit is harmless; keep the rest of stderr.
     "$session" "${bench[@]}" 2> >(grep -v 'Failed to set fd limit' >&2)
 else
-    echo "bench: no dbus-run-session or gnome-keyring-daemon: the Secret Service store is skipped" >&2
+    echo "bench: no dbus-run-session or gnome-keyring-daemon:" \
+        "the Secret Service store is skipped" >&2
     "${bench[@]}"
 fi

@@ -129,7 +129,8 @@ function New-Entry {
 function Measure-StoreOps {
     # The backend operations the core logged (verbose or debug) during one cmdlet.
     param([object[]] $Records)
-    $pattern = '^(vault .+: (list|read|write|remove)\b|asking the host: |saved vault file |' +
+    $pattern = '^(vault .+: (list|read|write|remove|check for changes)\b|asking the host: |' +
+        'saved vault file |' +
         'wrote \d+ profile\(s\) to the config file|deleted the config file)'
     $lines = @($Records | Where-Object { $_ -is [Management.Automation.InformationalRecord] } |
         ForEach-Object { $_.Message } | Where-Object { $_ -match $pattern })
