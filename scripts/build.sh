@@ -21,7 +21,7 @@ lib="libibwapi_config.so"
 
 rm -rf "$module"
 mkdir -p "$module/runtimes/$rid/native"
-cp pwsh/module/PoshIBWAPI.Config.psd1 pwsh/module/PoshIBWAPI.Config.psm1 \
+cp pwsh/module/PoshIBWAPI.Config.psd1 \
    pwsh/module/PoshIBWAPI.Config.format.ps1xml out/dotnet/PoshIBWAPI.Config.dll LICENSE \
    "$module/"
 cp "target/release/$lib" "$module/runtimes/$rid/native/"

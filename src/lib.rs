@@ -49,6 +49,7 @@ pub mod dpapi;
 pub mod env_profile;
 pub mod error;
 pub mod ffi;
+pub mod heap;
 pub mod profile;
 pub mod profiles;
 pub mod settings;

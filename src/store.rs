@@ -44,6 +44,7 @@ use crate::collation::Collation;
 use crate::config_file::ConfigFile;
 use crate::env_profile;
 use crate::error::Error;
+use crate::heap;
 use crate::profile::{is_blank, Profile};
 use crate::profiles::{ProfileEdit, ProfileSet};
 use crate::settings::{Settings, CONFIG_PATH, CONFIG_SYNC, VAULT_NAME};
@@ -166,6 +167,7 @@ impl Store {
 
         let host = host.map(SharedHost::new);
         let (profiles, backend) = open_vault_or_file(settings, host.clone())?;
+        heap::release_freed_memory();
         if !settings.sync_enabled() {
             log::info!(
                 "{CONFIG_SYNC} is off: changes other processes make to {} are seen only \
@@ -211,7 +213,7 @@ impl Store {
     ///
     /// [`Error::InvalidArgument`] for a blank name.
     pub fn get(&self, name: Option<&str>) -> Result<Option<&Profile>, Error> {
-        log::debug!("get: profile {}", describe_name(name));
+        log::trace!("get: profile {}", describe_name(name));
 
         if name.is_some_and(is_blank) {
             return Err(Error::invalid_argument(
@@ -224,7 +226,7 @@ impl Store {
 
     /// Get-IBConfig -List: all profiles in collation order.
     pub fn list(&mut self) -> Vec<&Profile> {
-        log::debug!("list: {} profile(s)", self.profiles.len());
+        log::trace!("list: {} profile(s)", self.profiles.len());
 
         self.profiles.sorted(&*self.collation)
     }
@@ -298,6 +300,7 @@ impl Store {
         match backend.reload_if_changed() {
             Ok(Some(fresh)) => {
                 self.profiles = fresh;
+                heap::release_freed_memory();
                 true
             }
             Ok(None) => false,

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -35,12 +36,12 @@ namespace PoshIBWAPI.Config
 
         /// <summary>
         /// Chooses and loads the store for the calling runspace, replacing any
-        /// earlier one. Called by the module's .psm1 at import; returns what the
-        /// core reported (warnings, errors, verbose text) for the importer's streams.
+        /// earlier one; returns what the core reported (warnings, errors, verbose
+        /// text) for the caller's streams.
         /// </summary>
         /// <param name="sessionState">The importing session, used to resolve
         /// PowerShell paths such as <c>TestDrive:\</c> in HOME or LOCALAPPDATA.</param>
-        public static IReadOnlyList<LogRecord> Open(SessionState sessionState)
+        internal static IReadOnlyList<LogRecord> Open(SessionState sessionState)
         {
             NativeLibraryLoader.EnsureRegistered();
             EnsureLogInstalled();
@@ -66,8 +67,57 @@ namespace PoshIBWAPI.Config
             return records;
         }
 
-        /// <summary>Frees the calling runspace's store; the module's OnRemove calls it.</summary>
-        public static void Close()
+        /// <summary>
+        /// Opens the store of the runspace that is importing the module, and writes
+        /// what the core reported to the importer's streams. Called once per import
+        /// by <see cref="ModuleLifecycle.OnImport"/>.
+        /// </summary>
+        /// <remarks>
+        /// No script module does this: running any script at import costs about
+        /// 40 ms of JIT in a fresh pwsh, and a cmdlet such as Write-Verbose loads
+        /// Microsoft.PowerShell.Utility (about 190 ms). So the importer's session
+        /// is fetched with one tiny script block, and records are replayed by a
+        /// script only when the preference variables would show any of them.
+        /// </remarks>
+        internal static void ImportIntoCurrentRunspace()
+        {
+            SessionState session = ImporterSessionState();
+            IReadOnlyList<LogRecord> records = Open(session);
+            bool verbose = Shows(session, "VerbosePreference");
+            bool debug = Shows(session, "DebugPreference");
+
+            List<LogRecord> shown = records.Where(r => r.Level <= LogLevel.Warning
+                || (r.Level == LogLevel.Info ? verbose : debug)).ToList();
+            if (shown.Count > 0)
+            {
+                // InvokeWithContext, unlike Invoke, sends errors to the importer's
+                // error stream, so that 2>&1 around Import-Module catches them.
+                ScriptBlock.Create(ReplayScript).InvokeWithContext(null, null, shown);
+            }
+        }
+
+        /// <summary>Writes records handed over as the first argument to their streams.</summary>
+        private const string ReplayScript = @"
+foreach ($record in $args[0]) {
+    switch ($record.Level) {
+        'Error'   { Write-Error -ErrorRecord $record.ToErrorRecord() }
+        'Warning' { Write-Warning -Message $record.Message }
+        'Info'    { Write-Verbose -Message $record.Message }
+        default   { Write-Debug -Message $record.Message }
+    }
+}";
+
+        private static SessionState ImporterSessionState()
+        {
+            // A module initializer gets no session, and the runspace's
+            // SessionStateProxy refuses calls while Import-Module runs.
+            Collection<PSObject> result =
+                ScriptBlock.Create("$ExecutionContext.SessionState").Invoke();
+            return result.Count == 1 ? result[0]?.BaseObject as SessionState : null;
+        }
+
+        /// <summary>Frees the calling runspace's store; Remove-Module calls it.</summary>
+        internal static void Close()
         {
             Runspace runspace = Runspace.DefaultRunspace;
             if (runspace == null)
@@ -86,9 +136,9 @@ namespace PoshIBWAPI.Config
         }
 
         /// <summary>
-        /// The calling runspace's store, opened now when the module's .psm1 did
-        /// not run (the DLL imported on its own); then <paramref name="openRecords"/>
-        /// holds what opening reported.
+        /// The calling runspace's store, opened now when the import did not open
+        /// it (a runspace that did not import the module itself); then
+        /// <paramref name="openRecords"/> holds what opening reported.
         /// </summary>
         internal static NativeStore GetOrOpen(
             SessionState sessionState, out IReadOnlyList<LogRecord> openRecords)
@@ -137,6 +187,24 @@ namespace PoshIBWAPI.Config
 
                 Stores.Add(runspace, store);
             }
+        }
+
+        private static bool Shows(SessionState sessionState, string preferenceVariable)
+        {
+            object value = sessionState?.PSVariable.GetValue(preferenceVariable);
+            if (value == null)
+            {
+                return false;
+            }
+
+            // A preference PowerShell cannot read either is kept: better shown than lost.
+            if (!Enum.TryParse(value.ToString(), true, out ActionPreference preference))
+            {
+                return true;
+            }
+
+            return preference != ActionPreference.SilentlyContinue
+                && preference != ActionPreference.Ignore;
         }
 
         private static bool _logInstalled;

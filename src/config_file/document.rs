@@ -10,14 +10,17 @@
 //! Writing produces what PowerShell 7's `ConvertTo-Json` wrote for 4.x (see
 //! [`super::json_writer`]).
 
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::io;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json_lenient::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::json_writer::{write_document, Node};
+use super::json_writer::{write_member, write_profiles_document, Node, PROFILE_DEPTH};
 use super::password::{self, ReadError, StoredPassword};
 use crate::profile::{Credential, Profile, UnreadableCredential};
 use crate::profiles::ProfileSet;
@@ -70,36 +73,93 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
 /// On Windows, the operating system's error when DPAPI fails to protect a
 /// password; never elsewhere.
 pub fn render(profiles: &ProfileSet) -> io::Result<Zeroizing<String>> {
-    let passwords = profiles
-        .iter()
-        .map(|profile| {
-            profile
-                .credential
-                .as_ref()
-                .map(|c| password::store(&c.password))
-        })
-        .map(Option::transpose)
-        .collect::<io::Result<Vec<_>>>()?;
+    render_with(profiles, &mut RenderCache::default())
+}
 
-    let members = profiles
-        .iter()
-        .zip(&passwords)
-        .map(|(profile, stored)| {
-            (
-                profile.name.as_str(),
-                profile_node(profile, stored.as_ref()),
-            )
-        })
-        .collect();
+/// Each profile's text in the document as last rendered, so that a save
+/// renders only the profiles that changed and copies the rest: with 10,000
+/// profiles, rendering all of them anew took longer than writing the file.
+///
+/// A profile is found again by a keyed 64-bit hash of all its fields
+/// (SipHash with this process's random key), password included; the cached
+/// text is wiped when it is replaced or dropped. A profile whose credential
+/// could not be read is rendered every time.
+#[derive(Default)]
+pub struct RenderCache {
+    keys: RandomState,
+    fragments: HashMap<String, (u64, Zeroizing<String>)>,
+}
 
-    let root = Node::Object(vec![
-        (
-            "CurrentProfile",
-            Node::String(profiles.current_name().unwrap_or("")),
-        ),
-        ("Profiles", Node::Object(members)),
-    ]);
-    Ok(write_document(&root))
+/// [`render`], reusing and refreshing the texts in `cache`.
+///
+/// # Errors
+///
+/// As [`render`].
+pub fn render_with(
+    profiles: &ProfileSet,
+    cache: &mut RenderCache,
+) -> io::Result<Zeroizing<String>> {
+    let mut fragments = HashMap::with_capacity(profiles.len());
+    for profile in profiles.iter() {
+        let digest = cache.digest(profile);
+        let fragment = match cache.fragments.remove(&profile.name) {
+            Some((seen, text)) if Some(seen) == digest => text,
+            _ => render_profile(profile)?,
+        };
+        fragments.insert(profile.name.clone(), (digest.unwrap_or(0), fragment));
+    }
+
+    let mut parts = Vec::with_capacity(profiles.len());
+    for profile in profiles.iter() {
+        parts.push(fragments[&profile.name].1.as_str());
+    }
+    let document = write_profiles_document(profiles.current_name().unwrap_or(""), &parts);
+
+    cache.fragments = fragments;
+    Ok(document)
+}
+
+impl fmt::Debug for RenderCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the texts: they hold passwords.
+        write!(f, "RenderCache({} profiles)", self.fragments.len())
+    }
+}
+
+impl RenderCache {
+    /// The profile's hash, or `None` when it must not be cached.
+    fn digest(&self, profile: &Profile) -> Option<u64> {
+        if profile.unreadable_credential.is_some() {
+            return None;
+        }
+
+        let mut hasher = self.keys.build_hasher();
+        profile.name.hash(&mut hasher);
+        profile.wapi_host.hash(&mut hasher);
+        profile.wapi_version.hash(&mut hasher);
+        profile.skip_certificate_check.hash(&mut hasher);
+        profile.no_session.hash(&mut hasher);
+        if let Some(credential) = &profile.credential {
+            credential.username.hash(&mut hasher);
+            credential.password.expose().hash(&mut hasher);
+        }
+        Some(hasher.finish())
+    }
+}
+
+/// `"name": { ... }` of one profile, as it stands in the document.
+fn render_profile(profile: &Profile) -> io::Result<Zeroizing<String>> {
+    let stored = profile
+        .credential
+        .as_ref()
+        .map(|c| password::store(&c.password))
+        .transpose()?;
+
+    Ok(write_member(
+        &profile.name,
+        &profile_node(profile, stored.as_ref()),
+        PROFILE_DEPTH,
+    ))
 }
 
 fn profile_node<'a>(profile: &'a Profile, password: Option<&'a StoredPassword>) -> Node<'a> {
@@ -431,6 +491,64 @@ mod tests {
 
         assert_eq!(parsed.profiles.len(), 1);
         assert_eq!(parsed.profiles.current_name(), None);
+    }
+
+    /// The whole tree written at once, as the document was rendered before
+    /// [`RenderCache`]: the reference for the text pieced together.
+    fn render_as_one_tree(profiles: &ProfileSet) -> Zeroizing<String> {
+        let stored: Vec<_> = profiles
+            .iter()
+            .map(|p| {
+                p.credential
+                    .as_ref()
+                    .map(|c| password::store(&c.password).unwrap())
+            })
+            .collect();
+        let members = profiles
+            .iter()
+            .zip(&stored)
+            .map(|(p, s)| (p.name.as_str(), profile_node(p, s.as_ref())))
+            .collect();
+        let root = Node::Object(vec![
+            (
+                "CurrentProfile",
+                Node::String(profiles.current_name().unwrap_or("")),
+            ),
+            ("Profiles", Node::Object(members)),
+        ]);
+        super::super::json_writer::write_document(&root)
+    }
+
+    #[test]
+    fn pieced_and_cached_rendering_equals_one_tree() {
+        let text = r#"{"CurrentProfile": "b\"q", "Profiles": {
+            "a": {"WAPIHost": "h\u2028", "WAPIVersion": "2.12",
+                  "Credential": {"Username": "u", "Password": "cABhAHMAcwA=", "IsBase64": true},
+                  "SkipCertificateCheck": true},
+            "b\"q": {"WAPIHost": null, "Credential": {"Username": "x"}},
+            "c": null}}"#;
+        let mut profiles = parse(text.as_bytes()).unwrap().profiles;
+        let mut cache = RenderCache::default();
+
+        assert_eq!(
+            *render_with(&profiles, &mut cache).unwrap(),
+            *render_as_one_tree(&profiles)
+        );
+        let mut edited = profiles.get(Some("a")).unwrap().clone();
+        edited.wapi_host = Some("changed".to_owned());
+        profiles.put(edited);
+        assert_eq!(
+            *render_with(&profiles, &mut cache).unwrap(),
+            *render_as_one_tree(&profiles)
+        );
+        assert!(render_with(&profiles, &mut cache)
+            .unwrap()
+            .contains("\"changed\""));
+
+        assert_eq!(
+            *render(&ProfileSet::new()).unwrap(),
+            *render_as_one_tree(&ProfileSet::new())
+        );
     }
 
     #[test]

@@ -52,12 +52,51 @@ impl<'a> Node<'a> {
     }
 }
 
+/// How deep the members of `Profiles` sit in the config file.
+pub(crate) const PROFILE_DEPTH: usize = 2;
+
 /// The whole document: the indented JSON of `root` and a final newline.
 pub fn write_document(root: &Node) -> Zeroizing<String> {
     let mut out = WipingString::with_capacity(4096);
 
     write_node(&mut out, root, 0);
     out.push('\n');
+    out.into_inner()
+}
+
+/// One member of an object at `depth`, `"key": value`, as [`write_document`]
+/// writes it there.
+pub fn write_member(key: &str, value: &Node, depth: usize) -> Zeroizing<String> {
+    let mut out = WipingString::with_capacity(320);
+
+    write_string(&mut out, key);
+    out.push_str(": ");
+    write_node(&mut out, value, depth);
+    out.into_inner()
+}
+
+/// The config file document `{"CurrentProfile": current, "Profiles": {...}}`
+/// from the profiles' members as [`write_member`] wrote them at
+/// [`PROFILE_DEPTH`]: the same text as [`write_document`] of the whole tree.
+pub fn write_profiles_document(current: &str, members: &[&str]) -> Zeroizing<String> {
+    let size = 64 + current.len() + members.iter().map(|m| m.len() + 8).sum::<usize>();
+    let mut out = WipingString::with_capacity(size);
+
+    out.push_str("{\n  \"CurrentProfile\": ");
+    write_string(&mut out, current);
+    out.push_str(",\n  \"Profiles\": ");
+    if members.is_empty() {
+        out.push_str("{}");
+    } else {
+        out.push('{');
+        for (index, member) in members.iter().enumerate() {
+            separate(&mut out, index, PROFILE_DEPTH);
+            out.push_str(member);
+        }
+        new_line(&mut out, PROFILE_DEPTH - 1);
+        out.push('}');
+    }
+    out.push_str("\n}\n");
     out.into_inner()
 }
 
@@ -109,19 +148,26 @@ impl WipingString {
     }
 
     /// Appends `text`, moving to a bigger buffer first when needed.
+    #[inline]
     fn push_str(&mut self, text: &str) {
-        let needed = self.0.len() + text.len();
-
-        if needed > self.0.capacity() {
-            let mut bigger = String::with_capacity(needed.max(2 * self.0.capacity()));
-            bigger.push_str(&self.0);
-            // The old buffer is wiped when the replaced `Zeroizing` drops.
-            self.0 = Zeroizing::new(bigger);
+        if self.0.len() + text.len() > self.0.capacity() {
+            self.grow(text.len());
         }
         self.0.push_str(text);
     }
 
+    /// Moves to a buffer with room for `more` bytes; the old one is wiped
+    /// when the replaced `Zeroizing` drops.
+    #[cold]
+    fn grow(&mut self, more: usize) {
+        let needed = self.0.len() + more;
+        let mut bigger = String::with_capacity(needed.max(2 * self.0.capacity()));
+        bigger.push_str(&self.0);
+        self.0 = Zeroizing::new(bigger);
+    }
+
     /// Appends one character.
+    #[inline]
     fn push(&mut self, c: char) {
         self.push_str(c.encode_utf8(&mut [0; 4]));
     }
@@ -197,22 +243,32 @@ fn new_line(out: &mut WipingString, depth: usize) {
     }
 }
 
-/// A quoted string with Newtonsoft.Json's default escaping.
+/// A quoted string with Newtonsoft.Json's default escaping. Runs of
+/// characters that need no escape are copied at once.
 fn write_string(out: &mut WipingString, text: &str) {
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\0'..='\u{1f}' | '\u{85}' | '\u{2028}' | '\u{2029}' => push_unicode_escape(out, c),
-            _ => out.push(c),
+    let mut plain_from = 0;
+    for (at, c) in text.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            '\0'..='\u{1f}' | '\u{85}' | '\u{2028}' | '\u{2029}' => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain_from..at]);
+        if escape.is_empty() {
+            push_unicode_escape(out, c);
+        } else {
+            out.push_str(escape);
         }
+        plain_from = at + c.len_utf8();
     }
+    out.push_str(&text[plain_from..]);
     out.push('"');
 }
 

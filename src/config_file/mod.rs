@@ -52,6 +52,8 @@ pub struct ConfigFile {
     seen: Option<FileStamp>,
     /// Held from [`Backend::begin_change`] to [`Backend::end_change`].
     lock: Option<SaveLock>,
+    /// The profiles' texts as last written.
+    rendered: document::RenderCache,
 }
 
 /// What reading the file gave.
@@ -76,6 +78,7 @@ impl ConfigFile {
             damaged: None,
             seen: None,
             lock: None,
+            rendered: document::RenderCache::default(),
         };
         let profiles = file.load();
 
@@ -210,7 +213,7 @@ impl ConfigFile {
     }
 
     fn write(&mut self, profiles: &ProfileSet) -> Result<(), Error> {
-        let text = document::render(profiles)
+        let text = document::render_with(profiles, &mut self.rendered)
             .map_err(|err| Error::file_io("protect the passwords for", &self.path, err))?;
 
         let replaced =

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Management.Automation;
 
 namespace PoshIBWAPI.Config.Cmdlets
@@ -49,13 +50,20 @@ namespace PoshIBWAPI.Config.Cmdlets
             ProfileRecord profile = Call(() => Store.Get(ProfileName));
             if (profile != null)
             {
+                FormatData.EnsureLoaded(this);
                 WriteObject(profile.ToPSObject());
             }
         }
 
         private void WriteAll()
         {
-            foreach (ProfileRecord profile in Call(() => Store.List()))
+            List<ProfileRecord> profiles = Call(() => Store.List());
+            if (profiles.Count > 0)
+            {
+                FormatData.EnsureLoaded(this);
+            }
+
+            foreach (ProfileRecord profile in profiles)
             {
                 WriteObject(profile.ToPSObject());
             }

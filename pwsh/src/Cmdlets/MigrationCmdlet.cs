@@ -97,8 +97,9 @@ namespace PoshIBWAPI.Config.Cmdlets
         private void WriteDone(List<ProfileRecord> done)
         {
             WriteVerbose($"{Action()}: {Describe(done)}.");
-            if (PassThru)
+            if (PassThru && done.Count > 0)
             {
+                FormatData.EnsureLoaded(this);
                 foreach (ProfileRecord profile in done)
                 {
                     WriteObject(profile.ToPSObject());

@@ -25,7 +25,7 @@ namespace PoshIBWAPI.Config.Native
         /// <summary>
         /// Gets or sets what the core said at import about the store it chose
         /// and why; each cmdlet repeats it on its verbose stream, because
-        /// <c>Import-Module -Verbose</c> does not reach the module's .psm1.
+        /// <c>Import-Module -Verbose</c> does not reach the import-time records.
         /// </summary>
         public string Choice { get; set; } = string.Empty;
 
