@@ -24,8 +24,11 @@ Remove-IBConfig) over a native core: the same files, variables and secrets as Po
     PrivateData          = @{
         PSData = @{
             Tags         = @('Infoblox', 'IPAM', 'DNS', 'DHCP', 'WAPI', 'Linux', 'Windows', 'MacOS')
-            # ProjectUri and LicenseUri wait for the project's published home;
-            # the licence text ships in the module folder as LICENSE.
+            # This module is the connection-profile layer of Posh-IBWAPI, so
+            # its project page is Posh-IBWAPI's. The licence is MIT, as the
+            # LICENSE file in this folder says; the link is the MIT text.
+            ProjectUri   = 'https://github.com/rmbolger/Posh-IBWAPI'
+            LicenseUri   = 'https://opensource.org/license/mit'
             ReleaseNotes = @'
 0.1.0: Get-, Set- and Remove-IBConfig as in Posh-IBWAPI 4.x over a native core;
 SecretManagement, Secret Service, kernel keyring and encrypted-file vaults; locked,

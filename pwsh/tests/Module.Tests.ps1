@@ -66,6 +66,8 @@ Describe 'Loading the module' {
         $data.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
         $data.PrivateData.PSData.Tags | Should -Contain 'Infoblox'
         $data.PrivateData.PSData.ReleaseNotes | Should -Not -BeNullOrEmpty
+        $info.ProjectUri.IsAbsoluteUri | Should -BeTrue
+        $info.LicenseUri.IsAbsoluteUri | Should -BeTrue
         ($info.ExportedCmdlets.Keys | Sort-Object) |
             Should -Be @('Copy-IBConfig', 'Get-IBConfig', 'Move-IBConfig', 'Remove-IBConfig', 'Set-IBConfig')
         Test-Path (Join-Path $env:IBCONFIG_TEST_MODULE 'LICENSE') | Should -BeTrue
