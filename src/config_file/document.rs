@@ -87,7 +87,18 @@ pub fn render(profiles: &ProfileSet) -> io::Result<Zeroizing<String>> {
 #[derive(Default)]
 pub struct RenderCache {
     keys: RandomState,
-    fragments: HashMap<String, (u64, Zeroizing<String>)>,
+    fragments: HashMap<String, Fragment>,
+    /// Counts renderings; a fragment not used by the latest one is dropped.
+    generation: u64,
+}
+
+/// One profile's text in the document.
+struct Fragment {
+    /// The hash of the profile it was rendered from; `None`: not reusable.
+    digest: Option<u64>,
+    /// The rendering that last used it.
+    generation: u64,
+    text: Zeroizing<String>,
 }
 
 /// [`render`], reusing and refreshing the texts in `cache`.
@@ -99,24 +110,23 @@ pub fn render_with(
     profiles: &ProfileSet,
     cache: &mut RenderCache,
 ) -> io::Result<Zeroizing<String>> {
-    let mut fragments = HashMap::with_capacity(profiles.len());
+    cache.generation = cache.generation.wrapping_add(1);
     for profile in profiles.iter() {
-        let digest = cache.digest(profile);
-        let fragment = match cache.fragments.remove(&profile.name) {
-            Some((seen, text)) if Some(seen) == digest => text,
-            _ => render_profile(profile)?,
-        };
-        fragments.insert(profile.name.clone(), (digest.unwrap_or(0), fragment));
+        cache.refresh(profile)?;
     }
+    let generation = cache.generation;
+    cache
+        .fragments
+        .retain(|_, fragment| fragment.generation == generation);
 
-    let mut parts = Vec::with_capacity(profiles.len());
-    for profile in profiles.iter() {
-        parts.push(fragments[&profile.name].1.as_str());
-    }
-    let document = write_profiles_document(profiles.current_name().unwrap_or(""), &parts);
-
-    cache.fragments = fragments;
-    Ok(document)
+    let parts: Vec<&str> = profiles
+        .iter()
+        .map(|profile| cache.fragments[&profile.name].text.as_str())
+        .collect();
+    Ok(write_profiles_document(
+        profiles.current_name().unwrap_or(""),
+        &parts,
+    ))
 }
 
 impl fmt::Debug for RenderCache {
@@ -127,6 +137,31 @@ impl fmt::Debug for RenderCache {
 }
 
 impl RenderCache {
+    /// Makes the fragment of `profile` current, rendering it only when the
+    /// profile changed since it was rendered.
+    fn refresh(&mut self, profile: &Profile) -> io::Result<()> {
+        let digest = self.digest(profile);
+        let generation = self.generation;
+
+        if let Some(fragment) = self.fragments.get_mut(&profile.name) {
+            if digest.is_none() || fragment.digest != digest {
+                fragment.text = render_profile(profile)?;
+                fragment.digest = digest;
+            }
+            fragment.generation = generation;
+            return Ok(());
+        }
+
+        let text = render_profile(profile)?;
+        let fragment = Fragment {
+            digest,
+            generation,
+            text,
+        };
+        self.fragments.insert(profile.name.clone(), fragment);
+        Ok(())
+    }
+
     /// The profile's hash, or `None` when it must not be cached.
     fn digest(&self, profile: &Profile) -> Option<u64> {
         if profile.unreadable_credential.is_some() {
