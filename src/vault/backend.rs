@@ -6,12 +6,13 @@
 //! The vault is listed once when the store opens. Names that do not match
 //! the template's wildcard are not ours and are ignored silently. A name
 //! that matches but does not fit (an empty profile name, repeats of `{0}`
-//! that differ) is logged as an error and skipped. Each fitting secret is
-//! read and parsed ([`super::value`]); one that cannot be read or parsed,
-//! or whose profile name clashes with one already loaded (letter case
-//! ignored), is logged as an error naming the secret and skipped: that
-//! profile is not loaded. The profile whose `Current` is true is current;
-//! when several are, the first listed wins and a warning names the others.
+//! that differ) is logged as an error and skipped. The fitting secrets are
+//! read with one [`SecretVault::read_secrets`] call and each is parsed
+//! ([`super::value`]); one that cannot be read or parsed, or whose profile
+//! name clashes with one already loaded (letter case ignored), is logged as
+//! an error naming the secret and skipped: that profile is not loaded. The
+//! profile whose `Current` is true is current; when several are, the first
+//! listed wins and a warning names the others.
 //!
 //! # Saving
 //!
@@ -161,16 +162,12 @@ impl VaultBackend {
 
         let mut profiles = ProfileSet::new();
         let mut current = Vec::new();
-        let mut seen = HashSet::new();
-        for secret in names {
-            if !seen.insert(secret.clone()) {
-                continue;
-            }
-            if !self.template.matches(&secret) {
-                log::debug!("ignoring the secret '{secret}': not a profile secret");
-                continue;
-            }
-            self.load_secret(secret, &mut profiles, &mut current);
+        let wanted = self.profile_secrets(names);
+        let secrets: Vec<String> = wanted.iter().map(|(secret, _)| secret.clone()).collect();
+        // One call, so that a vault can read them all at once.
+        let values = self.vault.read_secrets(&secrets);
+        for ((secret, profile), value) in wanted.into_iter().zip(values) {
+            self.load_secret(secret, profile, value, &mut profiles, &mut current);
         }
 
         self.choose_current(&mut profiles, &current);
@@ -185,6 +182,33 @@ impl VaultBackend {
                 .map_or("none".to_owned(), |name| format!("'{name}'"))
         );
         profiles
+    }
+
+    /// The secrets among `names` to load, each once and with its profile
+    /// name. Secrets that are not profile secrets are ignored; one that
+    /// matches the template but does not fit it is logged and skipped.
+    fn profile_secrets(&self, names: Vec<String>) -> Vec<(String, String)> {
+        let mut seen = HashSet::new();
+        let mut wanted = Vec::new();
+        for secret in names {
+            if !seen.insert(secret.clone()) {
+                continue;
+            }
+            if !self.template.matches(&secret) {
+                log::debug!("ignoring the secret '{secret}': not a profile secret");
+                continue;
+            }
+            match self.template.profile_name(&secret) {
+                Some(profile) => wanted.push((secret, profile)),
+                None => log::error!(
+                    "the secret '{secret}' in {} does not fit the secret name template '{}'; \
+                     it is skipped",
+                    self.vault.describe(),
+                    self.template
+                ),
+            }
+        }
+        wanted
     }
 
     /// The names among `names` that fit the template.
@@ -215,23 +239,17 @@ impl VaultBackend {
         &self.template
     }
 
+    /// Loads the profile `profile` from the secret `secret`, whose value
+    /// was read as `value`, or records why it is skipped.
     fn load_secret(
         &mut self,
         secret: String,
+        profile: String,
+        value: Result<Option<Secret>, Error>,
         profiles: &mut ProfileSet,
         current: &mut Vec<String>,
     ) {
-        let Some(profile) = self.template.profile_name(&secret) else {
-            log::error!(
-                "the secret '{secret}' in {} does not fit the secret name template '{}'; \
-                 it is skipped",
-                self.vault.describe(),
-                self.template
-            );
-            return;
-        };
-
-        let value = match self.vault.read_secret(&secret) {
+        let value = match value {
             Ok(Some(value)) => value,
             Ok(None) => {
                 let reason = "it was listed but could not be found".to_owned();

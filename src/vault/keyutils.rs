@@ -36,7 +36,7 @@
 //! Linux 5.3 the user keyring belongs to the user namespace and stays until
 //! the namespace ends (for the host namespace: until reboot); before 5.3 it
 //! was dropped when the user's last process exited. A removed secret's key
-//! is invalidated, which unlinks it everywhere at once.
+//! is unlinked from `@u` and invalidated, which unlinks it everywhere else.
 //!
 //! The kernel keeps 1 to 32767 bytes in a `user` key's value (an empty
 //! value cannot be stored) and at most 4095 bytes in a description. Each
@@ -48,13 +48,34 @@
 //! # Listing
 //!
 //! `@u` is enumerated: its payload (read with `keyctl(KEYCTL_READ)`) is the
-//! list of linked key ids, and each is described with
-//! `keyctl(KEYCTL_DESCRIBE)`. No index key is kept, so nothing can get out
-//! of step. The description is read here with a direct system call rather
-//! than through `linux_keyutils::Metadata`, which reads descriptions into a
-//! fixed 512-byte buffer (a longer one panics) and cuts them at the first
-//! `;`; `linux_keyutils::KeyRing::get_links` is avoided too, as it trusts
-//! the length the kernel returns beyond its buffer's capacity.
+//! list of linked key ids, and each key not seen before is described with
+//! `keyctl(KEYCTL_DESCRIBE)`. A key's type and description never change, so
+//! the descriptions are kept by serial id, and a listing costs one read of
+//! `@u` plus one call per key it has not seen; ids no longer linked are
+//! forgotten. A read or a removal takes the key id the listing found and
+//! describes that key once more before using it (the kernel picks serial
+//! ids at random and may give a freed one to a new key); when the key is
+//! gone or is another one, `@u` is listed again. No index key is kept, so
+//! nothing can get out of step. The description is read here with a direct
+//! system call rather than through `linux_keyutils::Metadata`, which reads
+//! descriptions into a fixed 512-byte buffer (a longer one panics) and cuts
+//! them at the first `;`; `linux_keyutils::KeyRing::get_links` is avoided
+//! too, as it trusts the length the kernel returns beyond its buffer's
+//! capacity.
+//!
+//! # Seeing other processes' changes
+//!
+//! [`SecretVault::changed`] lists `@u` as above and compares the ids of our
+//! keys with those this handle last listed or wrote: a secret another
+//! process added, removed, or removed and wrote again (a new key, so a new
+//! id) is seen without describing the keys already known. A value another
+//! process rewrote in place (`add_key` updates an existing key and keeps
+//! its id) is not seen until the set of keys changes, this handle saves,
+//! or the module is imported again. A key invalidated or revoked by other
+//! means (`keyctl invalidate`) stays in `@u`'s list until the kernel's
+//! garbage collector unlinks it, usually within a millisecond (for a
+//! revoked key, `/proc/sys/kernel/keys/gc_delay` seconds later); a check in
+//! between still counts it, and reading it finds no value.
 //!
 //! # Where this runs
 //!
@@ -62,6 +83,7 @@
 //! container whose seccomp profile blocks `add_key`/`keyctl` (Docker's
 //! default profile does) cannot use this vault; the open then fails.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use linux_keyutils::{Key, KeyError, KeyPermissions, KeyRing, KeyRingIdentifier, KeySerialId};
@@ -90,6 +112,11 @@ const KEYCTL_DESCRIBE: libc::c_ulong = 6;
 /// The user keyring of the calling user, holding one key per secret.
 pub struct KeyutilsVault {
     ring: KeyRing,
+    /// What the keys linked in `@u` were described as.
+    keys: KeyCache,
+    /// The serial ids of our keys, as last listed or written; `None` before
+    /// the first listing.
+    seen: Option<HashSet<i32>>,
 }
 
 impl KeyutilsVault {
@@ -113,32 +140,60 @@ impl KeyutilsVault {
         })?;
 
         possess_user_keyring();
-        Ok(KeyutilsVault { ring })
+        Ok(KeyutilsVault {
+            ring,
+            keys: KeyCache::default(),
+            seen: None,
+        })
     }
 
-    /// Our keys linked in `@u`, with their secret names.
-    fn our_keys(&self, action: &str) -> Result<Vec<(Key, String)>, Error> {
-        let user_ring = Key::from_id(KeySerialId::new(KeyRingIdentifier::User as i32));
-        let links = read_payload(user_ring).map_err(|e| access(action, e))?;
+    /// Lists `@u`, describing only the keys not described yet; returns the
+    /// ids of our keys.
+    fn our_keys(&mut self, action: &str) -> Result<HashSet<i32>, Error> {
+        let linked = linked_ids().map_err(|e| access(action, e))?;
+        self.keys.retain(&linked);
 
-        let ids = links.chunks_exact(4).map(|id| {
-            let id = i32::from_ne_bytes([id[0], id[1], id[2], id[3]]);
-            KeySerialId::new(id)
-        });
-        Ok(ids
-            .filter_map(|id| our_name(id).map(|name| (Key::from_id(id), name)))
+        for &id in &linked {
+            if self.keys.knows(id) {
+                continue;
+            }
+            // A key that cannot be described now (gone meanwhile) is not
+            // ours this time, and is described again by the next listing.
+            if let Some(text) = describe(KeySerialId::new(id)) {
+                self.keys.insert(id, name_in_description(&text));
+            }
+        }
+        Ok(linked
+            .into_iter()
+            .filter(|&id| self.keys.name_of(id).is_some())
             .collect())
     }
 
-    fn find_key(&self, name: &str, action: &str) -> Result<Option<Key>, Error> {
-        let keys = self.our_keys(action)?;
-        Ok(keys
-            .into_iter()
-            .find(|(_, n)| n == name)
-            .map(|(key, _)| key))
+    /// The key of the secret `name`: the one listed, when its description
+    /// still says so, else the one a new listing finds.
+    fn find_key(&mut self, name: &str, action: &str) -> Result<Option<Key>, Error> {
+        if let Some(key) = self.checked_key(name) {
+            return Ok(Some(key));
+        }
+        self.our_keys(action)?;
+        Ok(self.checked_key(name))
     }
 
-    fn read_key(&self, name: &str) -> Result<Option<Secret>, Error> {
+    /// The key listed for the secret `name`, described once more (one
+    /// system call) because a freed serial id may now be another key's; a
+    /// key that is gone or another is forgotten.
+    fn checked_key(&mut self, name: &str) -> Option<Key> {
+        let id = self.keys.id_of(name)?;
+        let now = describe(KeySerialId::new(id)).and_then(|text| name_in_description(&text));
+
+        if now.as_deref() == Some(name) {
+            return Some(Key::from_id(KeySerialId::new(id)));
+        }
+        self.keys.remove(id);
+        None
+    }
+
+    fn read_key(&mut self, name: &str) -> Result<Option<Secret>, Error> {
         let action = format!("read the secret '{name}'");
         let Some(key) = self.find_key(name, &action)? else {
             return Ok(None);
@@ -157,7 +212,7 @@ impl KeyutilsVault {
             .map_err(|detail| access_detail(&action, detail))
     }
 
-    fn write_key(&self, name: &str, value: &Secret) -> Result<(), Error> {
+    fn write_key(&mut self, name: &str, value: &Secret) -> Result<(), Error> {
         let action = format!("write the secret '{name}'");
         let description = description(name)?;
         let len = value.expose().len();
@@ -168,18 +223,43 @@ impl KeyutilsVault {
 
         let key = self.ring.add_key(&description, value.expose().as_bytes());
         let key = key.map_err(|e| access(&action, e))?;
-        key.set_perms(permissions()).map_err(|e| access(&action, e))
+        let perms = key.set_perms(permissions());
+        perms.map_err(|e| access(&action, e))?;
+
+        // Our own write must not look like another process's change, and
+        // must not hide one made meanwhile: only its own key is noted.
+        let id = key.get_id().as_raw_id();
+        self.keys.insert(id, Some(name.to_owned()));
+        if let Some(seen) = &mut self.seen {
+            seen.insert(id);
+        }
+        Ok(())
     }
 
-    fn remove_key(&self, name: &str) -> Result<(), Error> {
+    fn remove_key(&mut self, name: &str) -> Result<(), Error> {
         let action = format!("remove the secret '{name}'");
         let Some(key) = self.find_key(name, &action)? else {
             return Ok(());
         };
 
-        match key.invalidate().or_else(|_| self.ring.unlink_key(key)) {
-            Ok(()) | Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked) => Ok(()),
+        // Unlinked first: an invalidated key stays in `@u`'s list until the
+        // kernel's garbage collector runs, and listings trust known ids.
+        let unlinked = self.ring.unlink_key(key);
+        let invalidated = key.invalidate();
+        match unlinked.or(invalidated) {
+            Ok(()) | Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked) => {
+                self.forget_key(key.get_id().as_raw_id());
+                Ok(())
+            }
             Err(e) => Err(access(&action, e)),
+        }
+    }
+
+    /// Records that our key `id` is gone.
+    fn forget_key(&mut self, id: i32) {
+        self.keys.remove(id);
+        if let Some(seen) = &mut self.seen {
+            seen.remove(&id);
         }
     }
 }
@@ -191,12 +271,23 @@ impl SecretVault for KeyutilsVault {
 
     fn list_secrets(&mut self) -> Result<Vec<String>, Error> {
         log::debug!("vault {VAULT_NAME}: list");
-        let keys = self.our_keys("list the secrets")?;
+        let ours = self.our_keys("list the secrets")?;
 
-        let mut names: Vec<String> = keys.into_iter().map(|(_, name)| name).collect();
+        let mut names: Vec<String> = ours
+            .iter()
+            .filter_map(|&id| self.keys.name_of(id).map(str::to_owned))
+            .collect();
         names.sort();
         names.dedup();
+        self.seen = Some(ours);
         Ok(names)
+    }
+
+    fn changed(&mut self) -> Result<Option<bool>, Error> {
+        log::debug!("vault {VAULT_NAME}: check for changes");
+        let ours = self.our_keys("list the secrets")?;
+
+        Ok(Some(self.seen.as_ref() != Some(&ours)))
     }
 
     fn read_secret(&mut self, name: &str) -> Result<Option<Secret>, Error> {
@@ -212,6 +303,62 @@ impl SecretVault for KeyutilsVault {
     fn remove_secret(&mut self, name: &str) -> Result<(), Error> {
         log::debug!("vault {VAULT_NAME}: remove '{name}'");
         self.remove_key(name)
+    }
+}
+
+/// What the keys linked in `@u` were described as, by serial id, so that a
+/// listing describes only the keys it has not seen.
+#[derive(Debug, Default)]
+struct KeyCache {
+    /// The secret name of each key described; `None` for a key that is not
+    /// ours.
+    names: HashMap<i32, Option<String>>,
+    /// The serial id of each of our keys, by secret name.
+    ids: HashMap<String, i32>,
+}
+
+impl KeyCache {
+    /// Whether key `id` was described.
+    fn knows(&self, id: i32) -> bool {
+        self.names.contains_key(&id)
+    }
+
+    /// The secret name of key `id`, when it is one of ours.
+    fn name_of(&self, id: i32) -> Option<&str> {
+        self.names.get(&id)?.as_deref()
+    }
+
+    /// The id of our key for the secret `name`.
+    fn id_of(&self, name: &str) -> Option<i32> {
+        self.ids.get(name).copied()
+    }
+
+    /// Notes that key `id` holds the secret `name` (`None`: not ours); a
+    /// key noted before for that name is forgotten.
+    fn insert(&mut self, id: i32, name: Option<String>) {
+        self.remove(id);
+        if let Some(name) = &name {
+            if let Some(old) = self.ids.insert(name.clone(), id) {
+                self.names.remove(&old);
+            }
+        }
+        self.names.insert(id, name);
+    }
+
+    /// Forgets key `id`.
+    fn remove(&mut self, id: i32) {
+        if let Some(Some(name)) = self.names.remove(&id) {
+            if self.ids.get(&name) == Some(&id) {
+                self.ids.remove(&name);
+            }
+        }
+    }
+
+    /// Forgets the keys not in `linked`.
+    fn retain(&mut self, linked: &[i32]) {
+        let linked: HashSet<i32> = linked.iter().copied().collect();
+        self.names.retain(|id, _| linked.contains(id));
+        self.ids.retain(|_, id| linked.contains(id));
     }
 }
 
@@ -274,10 +421,20 @@ fn read_payload(key: Key) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     }
 }
 
-/// The secret name of key `id`, when it is one of ours.
-fn our_name(id: KeySerialId) -> Option<String> {
-    let text = describe(id)?;
+/// The serial ids linked in `@u`: one read of its payload.
+fn linked_ids() -> Result<Vec<i32>, KeyError> {
+    let user_ring = Key::from_id(KeySerialId::new(KeyRingIdentifier::User as i32));
+    let links = read_payload(user_ring)?;
 
+    Ok(links
+        .chunks_exact(4)
+        .map(|id| i32::from_ne_bytes([id[0], id[1], id[2], id[3]]))
+        .collect())
+}
+
+/// The secret name in a key's `KEYCTL_DESCRIBE` text, when the key is one
+/// of ours.
+fn name_in_description(text: &str) -> Option<String> {
     // "type;uid;gid;perm;description": the description may hold ';'.
     let mut fields = text.splitn(5, ';');
     let key_type = fields.next()?;
@@ -366,5 +523,86 @@ fn describe_error(error: KeyError) -> String {
         }
         KeyError::Unknown(errno) => std::io::Error::from_raw_os_error(errno).to_string(),
         other => format!("kernel key error {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(entries: &[(i32, Option<&str>)]) -> KeyCache {
+        let mut cache = KeyCache::default();
+        for &(id, name) in entries {
+            cache.insert(id, name.map(str::to_owned));
+        }
+        cache
+    }
+
+    #[test]
+    fn descriptions_of_our_user_keys_give_names() {
+        let ours = "user;0;0;3f3f0000;posh-ibwapi:lab;semi:colon";
+        assert_eq!(name_in_description(ours).as_deref(), Some("lab;semi:colon"));
+        assert_eq!(name_in_description("user;0;0;3f3f0000;other:lab"), None);
+        assert_eq!(
+            name_in_description("keyring;0;0;3f3f0000;posh-ibwapi:x"),
+            None
+        );
+        assert_eq!(name_in_description("user;0;0"), None);
+    }
+
+    #[test]
+    fn cache_finds_names_and_ids() {
+        let cache = cache(&[(1, Some("a")), (2, None), (3, Some("b"))]);
+
+        assert!(cache.knows(2));
+        assert_eq!(cache.name_of(1), Some("a"));
+        assert_eq!(cache.name_of(2), None);
+        assert_eq!(cache.id_of("b"), Some(3));
+        assert_eq!(cache.id_of("c"), None);
+    }
+
+    #[test]
+    fn a_new_key_for_a_name_replaces_the_old_one() {
+        let mut cache = cache(&[(1, Some("a"))]);
+
+        cache.insert(5, Some("a".to_owned()));
+
+        assert_eq!(cache.id_of("a"), Some(5));
+        assert!(!cache.knows(1), "the old key is forgotten");
+    }
+
+    #[test]
+    fn an_id_given_to_another_key_is_described_anew() {
+        let mut cache = cache(&[(1, Some("a")), (2, Some("b"))]);
+
+        // Id 1 now belongs to the key of "b"; the entry for "a" goes.
+        cache.insert(1, Some("b".to_owned()));
+
+        assert_eq!(cache.id_of("a"), None);
+        assert_eq!(cache.id_of("b"), Some(1));
+        assert!(!cache.knows(2));
+    }
+
+    #[test]
+    fn removing_an_id_keeps_a_newer_key_of_the_same_name() {
+        let mut cache = cache(&[(1, Some("a"))]);
+        cache.names.insert(7, Some("a".to_owned()));
+
+        cache.remove(7);
+
+        assert_eq!(cache.id_of("a"), Some(1));
+        cache.remove(1);
+        assert_eq!(cache.id_of("a"), None);
+    }
+
+    #[test]
+    fn keys_no_longer_linked_are_forgotten() {
+        let mut cache = cache(&[(1, Some("a")), (2, None), (3, Some("b"))]);
+
+        cache.retain(&[3, 4]);
+
+        assert!(!cache.knows(1) && !cache.knows(2));
+        assert_eq!(cache.id_of("a"), None);
+        assert_eq!(cache.id_of("b"), Some(3));
     }
 }
