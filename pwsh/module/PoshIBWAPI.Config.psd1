@@ -14,8 +14,7 @@ Remove-IBConfig) over a native core: the same files, variables and secrets as Po
 '@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
-    # PoshIBWAPI.Config.format.ps1xml is loaded at the first Get-IBConfig
-    # instead (FormatData.cs): loading format data costs 20-30 ms at import.
+    FormatsToProcess     = @('PoshIBWAPI.Config.format.ps1xml')
     FunctionsToExport    = @()
     CmdletsToExport      = @('Get-IBConfig', 'Set-IBConfig', 'Remove-IBConfig', 'Copy-IBConfig',
                              'Move-IBConfig')

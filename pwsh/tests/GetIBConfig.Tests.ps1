@@ -70,6 +70,19 @@ Describe 'Get-IBConfig' {
         $r.Output[1] | Should -Not -Match 'wörd'
     }
 
+    It 'has the table view from import on, also for profiles made in another runspace' {
+        $r = Invoke-FreshPwsh -HomeDir $HomeDir -Script @'
+            (Get-FormatData -TypeName PoshIBWAPI.IBConfig).FormatViewDefinition.Control.GetType().Name
+            $module = (Get-Module PoshIBWAPI.Config).Path
+            $made = 1 | ForEach-Object -Parallel { Import-Module $using:module; Get-IBConfig prod }
+            $made | Out-String -Width 200
+'@
+
+        $r.Output[0] | Should -Be 'TableControl'
+        $r.Output[1] | Should -Match 'CredentialUser'
+        $r.Output[1] | Should -Match 'svc-ipam'
+    }
+
     It 'lists with -List:$false too, as 4.x does' {
         $r = Invoke-FreshPwsh -HomeDir $HomeDir -Script '(Get-IBConfig -List:$false | Measure-Object).Count'
 

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 
 use super::json_writer::{write_member, write_profiles_document, Node, PROFILE_DEPTH};
 use super::password::{self, ReadError, StoredPassword};
-use crate::profile::{Credential, Profile, UnreadableCredential};
+use crate::profile::{fold_name, Credential, Profile, UnreadableCredential};
 use crate::profiles::ProfileSet;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -42,18 +42,22 @@ pub struct Parsed {
 ///
 /// A one-line description of why the file is not a usable config file.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let raw = parse_raw(bytes).map_err(|err| err.to_string())?;
-
     let mut parsed = Parsed {
         profiles: ProfileSet::new(),
         warnings: Vec::new(),
     };
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        // ConvertFrom-Json gives 4.x nothing for an empty file, and no error.
+        return Ok(parsed);
+    }
+
+    let raw = parse_raw(bytes).map_err(|err| err.to_string())?;
     parsed
         .profiles
         .set_current_name(optional_text(raw.current.as_ref(), "CurrentProfile")?);
 
-    for (name, value) in raw.profiles {
+    for (name, value) in last_of_each_name(raw.profiles) {
         let (profile, warning) = read_profile(name, &value)?;
         parsed.warnings.extend(warning);
         parsed.profiles.try_push(profile).map_err(|collision| {
@@ -64,6 +68,25 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         })?;
     }
     Ok(parsed)
+}
+
+/// `profiles` with each exactly repeated name once, where it first appears,
+/// with the value it has last: what ConvertFrom-Json makes of repeated members.
+/// (Names that differ in letter case stay apart and are refused later.)
+fn last_of_each_name(profiles: Vec<(String, RawProfile)>) -> Vec<(String, RawProfile)> {
+    let mut slots: HashMap<String, usize> = HashMap::with_capacity(profiles.len());
+    let mut kept: Vec<(String, RawProfile)> = Vec::with_capacity(profiles.len());
+
+    for (name, value) in profiles {
+        match slots.get(&name) {
+            Some(&slot) => kept[slot].1 = value,
+            None => {
+                slots.insert(name.clone(), kept.len());
+                kept.push((name, value));
+            }
+        }
+    }
+    kept
 }
 
 /// The document for `profiles`, formatted as PowerShell 7 writes it.
@@ -253,8 +276,11 @@ fn read_profile(name: String, raw: &RawProfile) -> Result<(Profile, Option<Strin
     let wapi_host = optional_text(fields.get(Field::WapiHost), &context("WAPIHost"))?;
     let wapi_version = optional_text(fields.get(Field::WapiVersion), &context("WAPIVersion"))?;
     let credential = fields.get(Field::Credential);
-    if credential.is_some_and(|value| !value.is_object()) {
-        return Err(context("Credential is not a JSON object"));
+    match credential {
+        Some(Value::Object(members)) => check_member_names(members)
+            .map_err(|detail| context(&format!("Credential: {detail}")))?,
+        Some(_) => return Err(context("Credential is not a JSON object")),
+        None => {}
     }
 
     let mut profile = Profile::new(name);
@@ -423,13 +449,12 @@ impl Field {
     }
 }
 
-/// A profile object's members, kept as [`member`] would find them in the
-/// whole object: of the keys that match a field ignoring letter case, the
-/// first wins; a repeat of that exact key replaces its value (as a JSON
-/// object does); other members are skipped unread.
+/// A profile object's members: a repeat of a name replaces its value (as a
+/// JSON object does; names that differ only in letter case were refused by
+/// [`MemberNames`]); other members are skipped unread.
 #[derive(Default)]
 struct ProfileFields {
-    members: [Option<(String, Value)>; 5],
+    members: [Option<Value>; 5],
 }
 
 impl ProfileFields {
@@ -437,17 +462,11 @@ impl ProfileFields {
     fn get(&self, field: Field) -> Option<&Value> {
         self.members[field as usize]
             .as_ref()
-            .map(|(_, value)| value)
             .filter(|value| !value.is_null())
     }
 
-    fn offer(&mut self, field: Field, key: String, value: Value) {
-        let slot = &mut self.members[field as usize];
-        match slot {
-            Some((first, kept)) if *first == key => *kept = value,
-            Some(_) => {}
-            None => *slot = Some((key, value)),
-        }
+    fn set(&mut self, field: Field, value: Value) {
+        self.members[field as usize] = Some(value);
     }
 }
 
@@ -468,10 +487,12 @@ impl<'de> Visitor<'de> for ProfileVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawProfile, A::Error> {
         let mut fields = ProfileFields::default();
+        let mut keys = MemberNames::default();
 
         while let Some(key) = map.next_key::<String>()? {
+            keys.add(&key)?;
             match Field::of(&key) {
-                Some(field) => fields.offer(field, key, map.next_value::<Value>()?),
+                Some(field) => fields.set(field, map.next_value::<Value>()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -526,7 +547,7 @@ fn parse_raw(bytes: &[u8]) -> serde_json_lenient::Result<RawDocument> {
 
 impl<'de> Deserialize<'de> for RawDocument {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(DocumentVisitor)
+        deserializer.deserialize_any(DocumentVisitor)
     }
 }
 
@@ -540,32 +561,105 @@ impl<'de> Visitor<'de> for DocumentVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDocument, A::Error> {
-        let mut current = None;
-        let mut profiles = None;
+        let mut current: Option<(String, Value)> = None;
+        let mut profiles: Option<(String, Vec<(String, RawProfile)>)> = None;
+        let mut keys = MemberNames::default();
 
         while let Some(key) = map.next_key::<String>()? {
+            keys.add(&key)?;
             if key.eq_ignore_ascii_case("CurrentProfile") {
-                set_once(&mut current, map.next_value::<Value>()?, &key)?;
+                current = Some((key, map.next_value::<Value>()?));
             } else if key.eq_ignore_ascii_case("Profiles") {
                 let members = map.next_value::<Option<OrderedMembers>>()?;
-                set_once(&mut profiles, members.unwrap_or_default().0, &key)?;
+                profiles = Some((key, members.unwrap_or_default().0));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
 
         Ok(RawDocument {
-            current,
-            profiles: profiles.unwrap_or_default(),
+            current: current.map(|(_, value)| value),
+            profiles: profiles.map(|(_, members)| members).unwrap_or_default(),
         })
+    }
+
+    // Any other JSON value: ConvertFrom-Json gives 4.x an object without
+    // CurrentProfile or Profiles members, so no profiles and no warning.
+
+    fn visit_unit<E: de::Error>(self) -> Result<RawDocument, E> {
+        Ok(RawDocument::empty())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawDocument, E> {
+        Ok(RawDocument::empty())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawDocument, E> {
+        Ok(RawDocument::empty())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawDocument, E> {
+        Ok(RawDocument::empty())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawDocument, E> {
+        Ok(RawDocument::empty())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<RawDocument, E> {
+        Ok(RawDocument::empty())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawDocument, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RawDocument::empty())
     }
 }
 
-fn set_once<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &str) -> Result<(), E> {
-    if slot.replace(value).is_some() {
-        return Err(E::custom(format!("the member {key} appears twice")));
+impl RawDocument {
+    fn empty() -> RawDocument {
+        RawDocument {
+            current: None,
+            profiles: Vec::new(),
+        }
     }
-    Ok(())
+}
+
+/// Refuses an already parsed object whose member names differ only in letter
+/// case, as [`MemberNames`] does while parsing.
+fn check_member_names(members: &Map<String, Value>) -> Result<(), String> {
+    let mut names = MemberNames::default();
+    members
+        .keys()
+        .try_for_each(|key| names.add::<serde_json_lenient::Error>(key))
+        .map_err(|error| error.to_string())
+}
+
+/// The member names of one JSON object so far. PowerShell 7's ConvertFrom-Json
+/// refuses an object with two names that differ only in letter case (its
+/// objects' properties ignore case), so 4.x could not read such a file; a
+/// repeat in the same spelling replaces the earlier value instead.
+#[derive(Default)]
+struct MemberNames(Vec<String>);
+
+impl MemberNames {
+    fn add<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
+        let folded = fold_name(key);
+        if let Some(other) = self
+            .0
+            .iter()
+            .find(|seen| **seen != key && fold_name(seen) == folded)
+        {
+            return Err(E::custom(format!(
+                "the member names '{other}' and '{key}' differ only in letter case, which \
+                 PowerShell's ConvertFrom-Json (and so Posh-IBWAPI 4.x) refuses"
+            )));
+        }
+        if !self.0.iter().any(|seen| seen == key) {
+            self.0.push(key.to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// A JSON object's members in file order, duplicates included.
@@ -647,10 +741,47 @@ mod tests {
     }
 
     #[test]
-    fn a_top_level_that_is_not_an_object_is_rejected() {
-        assert!(parse(b"[1, 2]").is_err());
-        assert!(parse(b"").is_err());
+    fn a_top_level_that_is_not_an_object_loads_nothing_as_in_4x() {
+        for text in ["[1, 2]", "", " \r\n", "null", "\"x\"", "3", "true"] {
+            let parsed = parse(text.as_bytes()).unwrap();
+            assert!(
+                parsed.profiles.is_empty() && parsed.warnings.is_empty(),
+                "{text}"
+            );
+        }
         assert!(parse(br#"{"Profiles": "x"}"#).is_err());
+        assert!(parse(b"[1, 2").is_err());
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_its_first_place_and_last_value() {
+        let text = br#"{"Profiles": {"a": {"WAPIHost": "h1"}, "b": {}, "a": {"WAPIHost": "h2"}},
+                        "CurrentProfile": "x", "CurrentProfile": "b"}"#;
+        let parsed = parse(text).unwrap();
+
+        let names: Vec<_> = parsed.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            parsed.profiles.get(Some("a")).unwrap().wapi_host.as_deref(),
+            Some("h2")
+        );
+        assert_eq!(parsed.profiles.current_name(), Some("b"));
+    }
+
+    #[test]
+    fn member_names_differing_only_in_case_are_refused_like_convertfrom_json() {
+        for text in [
+            r#"{"Profiles": {"a": {"WAPIHost": "h1", "wapihost": "h2"}}}"#,
+            r#"{"Profiles": {"a": {"Other": 1, "OTHER": 2}}}"#,
+            r#"{"Profiles": {}, "profiles": {}}"#,
+            r#"{"Profiles": {"a": {"Credential": {"Username": "u", "username": "v"}}}}"#,
+        ] {
+            let error = parse(text.as_bytes()).err().expect(text);
+            assert!(
+                error.contains("differ only in letter case"),
+                "{text}: {error}"
+            );
+        }
     }
 
     #[test]

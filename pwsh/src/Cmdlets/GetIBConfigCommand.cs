@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Management.Automation;
 
 namespace PoshIBWAPI.Config.Cmdlets
@@ -50,20 +49,13 @@ namespace PoshIBWAPI.Config.Cmdlets
             ProfileRecord profile = Call(() => Store.Get(ProfileName));
             if (profile != null)
             {
-                FormatData.EnsureLoaded(this);
                 WriteObject(profile.ToPSObject());
             }
         }
 
         private void WriteAll()
         {
-            List<ProfileRecord> profiles = Call(() => Store.List());
-            if (profiles.Count > 0)
-            {
-                FormatData.EnsureLoaded(this);
-            }
-
-            foreach (ProfileRecord profile in profiles)
+            foreach (ProfileRecord profile in Call(() => Store.List()))
             {
                 WriteObject(profile.ToPSObject());
             }

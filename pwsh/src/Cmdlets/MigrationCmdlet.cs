@@ -97,9 +97,8 @@ namespace PoshIBWAPI.Config.Cmdlets
         private void WriteDone(List<ProfileRecord> done)
         {
             WriteVerbose($"{Action()}: {Describe(done)}.");
-            if (PassThru && done.Count > 0)
+            if (PassThru)
             {
-                FormatData.EnsureLoaded(this);
                 foreach (ProfileRecord profile in done)
                 {
                     WriteObject(profile.ToPSObject());
