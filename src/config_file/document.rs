@@ -400,6 +400,37 @@ pub(crate) fn optional_text(value: Option<&Value>, what: &str) -> Result<Option<
     }
 }
 
+/// The visits of a [`Visitor`] for every JSON value that is neither an object
+/// nor `null`, each giving `$value` (an array's items are skipped unread).
+macro_rules! visit_non_objects {
+    ($de:lifetime, $output:ty, $value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$output, E> {
+            Ok($value)
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$output, E> {
+            Ok($value)
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$output, E> {
+            Ok($value)
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$output, E> {
+            Ok($value)
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$output, E> {
+            Ok($value)
+        }
+
+        fn visit_seq<A: SeqAccess<$de>>(self, mut seq: A) -> Result<$output, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($value)
+        }
+    };
+}
+
 /// The top level of the document, with the profiles in file order and
 /// duplicates kept so that they can be reported.
 struct RawDocument {
@@ -509,30 +540,7 @@ impl<'de> Visitor<'de> for ProfileVisitor {
         Ok(RawProfile::Null)
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawProfile, E> {
-        Ok(RawProfile::NotObject)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawProfile, E> {
-        Ok(RawProfile::NotObject)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawProfile, E> {
-        Ok(RawProfile::NotObject)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawProfile, E> {
-        Ok(RawProfile::NotObject)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<RawProfile, E> {
-        Ok(RawProfile::NotObject)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawProfile, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RawProfile::NotObject)
-    }
+    visit_non_objects!('de, RawProfile, RawProfile::NotObject);
 }
 
 fn parse_raw(bytes: &[u8]) -> serde_json_lenient::Result<RawDocument> {
@@ -590,30 +598,7 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         Ok(RawDocument::empty())
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawDocument, E> {
-        Ok(RawDocument::empty())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawDocument, E> {
-        Ok(RawDocument::empty())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawDocument, E> {
-        Ok(RawDocument::empty())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawDocument, E> {
-        Ok(RawDocument::empty())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<RawDocument, E> {
-        Ok(RawDocument::empty())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawDocument, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RawDocument::empty())
-    }
+    visit_non_objects!('de, RawDocument, RawDocument::empty());
 }
 
 impl RawDocument {
