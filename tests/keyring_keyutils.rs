@@ -17,13 +17,18 @@
 //! keys while they run.
 #![cfg(target_os = "linux")]
 
+mod keyring_common;
+
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use ibwapi_config::profile::Secret;
 use ibwapi_config::vault::keyutils::{KeyutilsVault, DESCRIPTION_PREFIX};
 use ibwapi_config::vault::SecretVault;
 use ibwapi_config::Error;
+use keyring_common::{
+    open_store, own_writes_hide_no_other_change, read_text, store_sees_removal_and_recreation,
+    timing_count, unique, Cleanup, JSON_VALUE, PLAIN_PROFILE,
+};
 use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
 
 const SKIP_VARIABLE: &str = "IBWAPI_SKIP_KEYUTILS_TESTS";
@@ -31,12 +36,18 @@ const SKIP_VARIABLE: &str = "IBWAPI_SKIP_KEYUTILS_TESTS";
 /// Set in the child process: what `child_process_step` does.
 const CHILD_VARIABLE: &str = "IBWAPI_KEYUTILS_TEST_CHILD";
 
-/// A profile value with quotes, braces, backslashes and non-ASCII text.
-const JSON_VALUE: &str = concat!(
-    r#"{"WAPIHost":"gm.example.com","WAPIVersion":"2.12","#,
-    r#""Credential":{"Username":"admin ünïcødé","Password":"p\"w{}[]\\ 🔑 \u00e9"},"#,
-    r#""SkipCertificateCheck":false,"NoSession":true,"Current":true}"#
-);
+/// The vault for clean-up, which must not fail loudly.
+fn open_quietly() -> Option<KeyutilsVault> {
+    KeyutilsVault::open().ok()
+}
+
+/// Removes `names` from the keyring when dropped.
+fn cleanup(names: Vec<String>) -> Cleanup<KeyutilsVault> {
+    Cleanup {
+        names,
+        open: open_quietly,
+    }
+}
 
 /// The vault, or `None` when the tests are to be skipped.
 fn vault() -> Option<KeyutilsVault> {
@@ -53,37 +64,6 @@ fn vault() -> Option<KeyutilsVault> {
     }
 }
 
-/// A name no other test (or earlier run) uses.
-fn unique(tag: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "poshibwapi-test-{tag}-{}-{count}-{nanos}",
-        std::process::id()
-    )
-}
-
-/// Removes the listed secrets when dropped.
-struct Cleanup(Vec<String>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Ok(mut vault) = KeyutilsVault::open() {
-            for name in &self.0 {
-                let _ = vault.remove_secret(name);
-            }
-        }
-    }
-}
-
-fn read_text(vault: &mut KeyutilsVault, name: &str) -> Option<String> {
-    let secret = vault.read_secret(name).expect("read");
-    secret.map(|s| s.expose().to_owned())
-}
-
 fn user_keyring() -> KeyRing {
     KeyRing::from_special_id(KeyRingIdentifier::User, false).expect("@u")
 }
@@ -95,7 +75,7 @@ fn json_value_round_trips_unchanged() {
         return;
     };
     let name = unique("round-trip");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     assert_eq!(read_text(&mut vault, &name), None);
     vault
@@ -113,7 +93,7 @@ fn key_is_namespaced_in_the_user_keyring() {
         return;
     };
     let name = unique("namespaced");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     vault
         .write_secret(&name, &Secret::from("v"))
@@ -132,7 +112,7 @@ fn listing_shows_only_our_keys() {
     };
     let ours = unique("ours");
     let foreign = unique("foreign");
-    let _cleanup = Cleanup(vec![ours.clone()]);
+    let _cleanup = cleanup(vec![ours.clone()]);
 
     let ring = user_keyring();
     let other_program = ring
@@ -170,7 +150,7 @@ fn names_with_separators_and_unicode_list_exactly() {
     };
     let name = format!("{};semi:colon ünï {{0}}", unique("odd"));
     let long = format!("{}-{}", unique("long"), "x".repeat(600));
-    let _cleanup = Cleanup(vec![name.clone(), long.clone()]);
+    let _cleanup = cleanup(vec![name.clone(), long.clone()]);
 
     vault
         .write_secret(&name, &Secret::from("1"))
@@ -192,7 +172,7 @@ fn write_replaces_the_key() {
         return;
     };
     let name = unique("replace");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     vault
         .write_secret(&name, &Secret::from("first, longer"))
@@ -213,7 +193,7 @@ fn remove_deletes_and_tolerates_missing() {
         return;
     };
     let name = unique("remove");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     vault
         .write_secret(&name, &Secret::from("x"))
@@ -236,7 +216,7 @@ fn two_instances_see_each_others_writes() {
     };
     let one = unique("instance-one");
     let two = unique("instance-two");
-    let _cleanup = Cleanup(vec![one.clone(), two.clone()]);
+    let _cleanup = cleanup(vec![one.clone(), two.clone()]);
 
     first
         .write_secret(&one, &Secret::from("1"))
@@ -259,7 +239,7 @@ fn separate_processes_share_the_secrets() {
     };
     let from_parent = unique("from-parent");
     let from_child = unique("from-child");
-    let _cleanup = Cleanup(vec![from_parent.clone(), from_child.clone()]);
+    let _cleanup = cleanup(vec![from_parent.clone(), from_child.clone()]);
     vault
         .write_secret(&from_parent, &Secret::from(JSON_VALUE))
         .expect("write");
@@ -323,7 +303,7 @@ fn oversized_name_and_value_and_empty_value_are_refused() {
         return;
     };
     let name = unique("oversized");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     let long_name = "n".repeat(4096);
     let error = vault
@@ -360,7 +340,7 @@ fn another_handles_add_remove_and_recreate_are_seen() {
         return;
     };
     let name = unique("recreated");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
     mine.list_secrets().expect("list");
     assert_eq!(mine.changed().expect("check"), Some(false));
 
@@ -397,7 +377,7 @@ fn values_are_read_afresh_not_kept() {
         return;
     };
     let name = unique("in-place");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
     other
         .write_secret(&name, &Secret::from("first"))
         .expect("write");
@@ -420,27 +400,7 @@ fn own_writes_are_no_change_but_do_not_hide_another_handles() {
     let (Some(mut mine), Some(mut other)) = (vault(), vault()) else {
         return;
     };
-    let (own, others) = (unique("own"), unique("others"));
-    let _cleanup = Cleanup(vec![own.clone(), others.clone()]);
-    mine.list_secrets().expect("list");
-
-    mine.write_secret(&own, &Secret::from("1")).expect("write");
-    assert_eq!(mine.changed().expect("check"), Some(false), "own write");
-    mine.write_secret(&own, &Secret::from("2"))
-        .expect("rewrite");
-    assert_eq!(mine.changed().expect("check"), Some(false), "own rewrite");
-    mine.remove_secret(&own).expect("remove");
-    assert_eq!(mine.changed().expect("check"), Some(false), "own removal");
-
-    other
-        .write_secret(&others, &Secret::from("x"))
-        .expect("write");
-    mine.write_secret(&own, &Secret::from("3")).expect("write");
-    assert_eq!(
-        mine.changed().expect("check"),
-        Some(true),
-        "the other handle's key, added before this handle's write"
-    );
+    own_writes_hide_no_other_change(&mut mine, &mut other, open_quietly);
 }
 
 #[test]
@@ -450,44 +410,12 @@ fn a_store_sees_a_profile_another_handle_removed_and_created_again() {
         return;
     }
     let prefix = unique("store");
-    let _cleanup = Cleanup(vec![format!("{prefix}-lab")]);
+    let _cleanup = cleanup(vec![format!("{prefix}-lab")]);
     let dir = tempfile::tempdir().expect("a folder");
     let settings = store_settings(&dir.path().join("c.json"), &format!("{prefix}-{{0}}"));
-    let mut mine = open_store(&settings);
-    let mut other = open_store(&settings);
-    let host = |store: &ibwapi_config::Store| {
-        let lab = store.get(Some("lab")).expect("get");
-        lab.and_then(|lab| lab.wapi_host.clone())
-    };
+    let (mut mine, mut other) = (open_store(&settings), open_store(&settings));
 
-    mine.set(lab_with_host("first.example.test")).expect("set");
-    assert!(!mine.refresh(), "its own write is no change");
-    assert!(other.refresh(), "a new key");
-    other.remove(Some("lab")).expect("remove");
-    other
-        .set(lab_with_host("second.example.test"))
-        .expect("set again");
-
-    assert!(mine.refresh(), "a new key in place of the old one");
-    assert_eq!(host(&mine).as_deref(), Some("second.example.test"));
-    assert!(!mine.refresh());
-
-    other.remove(Some("lab")).expect("remove");
-    assert!(mine.refresh(), "a removed key");
-    assert_eq!(host(&mine), None);
-}
-
-/// A profile value that is not current, for seeding many profiles.
-const PLAIN_PROFILE: &str = concat!(
-    r#"{"WAPIHost":"gm.example.com","WAPIVersion":"2.12","#,
-    r#""Credential":{"Username":"admin","Password":"pw"},"#,
-    r#""SkipCertificateCheck":false,"NoSession":false,"Current":false}"#
-);
-
-/// The profile count of the timing test: `IBWAPI_TIMING_COUNT`, else 1,000.
-fn timing_count() -> usize {
-    let count = std::env::var("IBWAPI_TIMING_COUNT").ok();
-    count.and_then(|c| c.parse().ok()).unwrap_or(1000)
+    store_sees_removal_and_recreation(&mut mine, &mut other);
 }
 
 /// Settings for a keyutils store whose secret names follow `template`.
@@ -497,26 +425,6 @@ fn store_settings(config: &std::path::Path, template: &str) -> ibwapi_config::se
         ("IBWAPI_VAULT_NAME", Some("[keyring]keyutils")),
         ("IBWAPI_VAULT_SECRET_TEMPLATE", Some(template)),
     ])
-}
-
-fn open_store(settings: &ibwapi_config::settings::Settings) -> ibwapi_config::Store {
-    let collation = Box::new(ibwapi_config::collation::DefaultCollation);
-    let store = ibwapi_config::Store::open(settings, collation).expect("open");
-    assert_eq!(store.kind(), ibwapi_config::StoreKind::Vault);
-    store
-}
-
-fn lab_with_host(host: &str) -> ibwapi_config::profiles::ProfileEdit {
-    ibwapi_config::profiles::ProfileEdit {
-        profile_name: Some("lab".to_owned()),
-        wapi_host: Some(host.to_owned()),
-        wapi_version: Some("2.12".to_owned()),
-        credential: Some(ibwapi_config::profile::Credential::new(
-            "admin",
-            Secret::from("pw"),
-        )),
-        ..Default::default()
-    }
 }
 
 /// Prints how long opening a store of many profiles and its change check
@@ -532,7 +440,7 @@ fn timing_open_and_change_check() {
     let prefix = unique("timing");
     let names: Vec<String> = (0..count).map(|i| format!("{prefix}-p{i}")).collect();
     let extra = format!("{prefix}-extra");
-    let _cleanup = Cleanup(names.iter().chain([&extra]).cloned().collect());
+    let _cleanup = cleanup(names.iter().chain([&extra]).cloned().collect());
     let ms = |since: std::time::Instant| since.elapsed().as_secs_f64() * 1000.0;
 
     let started = std::time::Instant::now();

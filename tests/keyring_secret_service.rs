@@ -13,25 +13,36 @@
 //! refuse a collection created while another test created or locked one.
 #![cfg(target_os = "linux")]
 
+mod keyring_common;
+
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use ibwapi_config::profile::Secret;
 use ibwapi_config::vault::secret_service::{SecretServiceVault, APPLICATION, NAME_ATTRIBUTE};
 use ibwapi_config::vault::SecretVault;
 use ibwapi_config::Error;
+use keyring_common::{
+    lab_with_host, open_store, own_writes_hide_no_other_change, read_text,
+    store_sees_removal_and_recreation, timing_count, unique, Cleanup, JSON_VALUE, PLAIN_PROFILE,
+};
 use secret_service::blocking::SecretService;
 use secret_service::EncryptionType;
 
 const SKIP_VARIABLE: &str = "IBWAPI_SKIP_SECRET_SERVICE_TESTS";
 const BUS_NAME: &str = "org.freedesktop.secrets";
 
-/// A profile value with quotes, braces, backslashes and non-ASCII text.
-const JSON_VALUE: &str = concat!(
-    r#"{"WAPIHost":"gm.example.com","WAPIVersion":"2.12","#,
-    r#""Credential":{"Username":"admin ünïcødé","Password":"p\"w{}[]\\ 🔑 \u00e9"},"#,
-    r#""SkipCertificateCheck":false,"NoSession":true,"Current":true}"#
-);
+/// The default collection for clean-up, which must not fail loudly.
+fn open_quietly() -> Option<SecretServiceVault> {
+    SecretServiceVault::open(None, None).ok()
+}
+
+/// Removes `names` from the default collection when dropped.
+fn cleanup(names: Vec<String>) -> Cleanup<SecretServiceVault> {
+    Cleanup {
+        names,
+        open: open_quietly,
+    }
+}
 
 /// The default collection, or `None` when the tests are to be skipped.
 fn default_vault() -> Option<SecretServiceVault> {
@@ -46,32 +57,6 @@ fn default_vault() -> Option<SecretServiceVault> {
              tests/support/secret-service-session.sh cargo test --test \
              keyring_secret_service, or set {SKIP_VARIABLE}=1 to skip them"
         ),
-    }
-}
-
-/// A name no other test (or earlier run) uses.
-fn unique(tag: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "poshibwapi-test-{tag}-{}-{count}-{nanos}",
-        std::process::id()
-    )
-}
-
-/// Removes the listed secrets from the default collection when dropped.
-struct Cleanup(Vec<String>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Ok(mut vault) = SecretServiceVault::open(None, None) {
-            for name in &self.0 {
-                let _ = vault.remove_secret(name);
-            }
-        }
     }
 }
 
@@ -102,11 +87,6 @@ fn delete_collection(label: &str) {
             let _ = bus.call_method(Some(BUS_NAME), path, iface, "Delete", &());
         }
     }
-}
-
-fn read_text(vault: &mut SecretServiceVault, name: &str) -> Option<String> {
-    let secret = vault.read_secret(name).expect("read");
-    secret.map(|s| s.expose().to_owned())
 }
 
 /// The values of `names`, read with one `read_secrets` call.
@@ -153,7 +133,7 @@ fn json_value_round_trips_unchanged() {
         return;
     };
     let name = unique("round-trip");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     assert_eq!(read_text(&mut vault, &name), None);
     vault
@@ -172,7 +152,7 @@ fn listing_shows_only_our_items() {
     };
     let ours = unique("ours");
     let foreign = unique("foreign");
-    let _cleanup = Cleanup(vec![ours.clone()]);
+    let _cleanup = cleanup(vec![ours.clone()]);
 
     let service = SecretService::connect(EncryptionType::Dh).expect("connect");
     let collection = service
@@ -205,7 +185,7 @@ fn write_replaces_the_item() {
         return;
     };
     let name = unique("replace");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     vault
         .write_secret(&name, &Secret::from("first"))
@@ -230,7 +210,7 @@ fn remove_deletes_and_tolerates_missing() {
         return;
     };
     let name = unique("remove");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
 
     vault
         .write_secret(&name, &Secret::from("x"))
@@ -250,7 +230,7 @@ fn two_instances_see_each_others_writes() {
     };
     let one = unique("instance-one");
     let two = unique("instance-two");
-    let _cleanup = Cleanup(vec![one.clone(), two.clone()]);
+    let _cleanup = cleanup(vec![one.clone(), two.clone()]);
 
     first
         .write_secret(&one, &Secret::from("1"))
@@ -361,7 +341,7 @@ fn collection_found_by_path_name_and_alias() {
         return;
     };
     let name = unique("by-alias");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
     default
         .write_secret(&name, &Secret::from("v"))
         .expect("write");
@@ -419,26 +399,6 @@ fn store_settings(config: &std::path::Path, label: &str) -> ibwapi_config::setti
     ])
 }
 
-fn open_store(settings: &ibwapi_config::settings::Settings) -> ibwapi_config::Store {
-    let collation = Box::new(ibwapi_config::collation::DefaultCollation);
-    let store = ibwapi_config::Store::open(settings, collation).expect("open");
-    assert_eq!(store.kind(), ibwapi_config::StoreKind::Vault);
-    store
-}
-
-fn lab_with_host(host: &str) -> ibwapi_config::profiles::ProfileEdit {
-    ibwapi_config::profiles::ProfileEdit {
-        profile_name: Some("lab".to_owned()),
-        wapi_host: Some(host.to_owned()),
-        wapi_version: Some("2.12".to_owned()),
-        credential: Some(ibwapi_config::profile::Credential::new(
-            "admin",
-            Secret::from("pw"),
-        )),
-        ..Default::default()
-    }
-}
-
 #[test]
 #[serial_test::serial]
 fn a_store_sees_profiles_another_handle_added_but_not_edits_in_place() {
@@ -483,7 +443,7 @@ fn another_handles_add_remove_and_recreate_are_seen() {
         return;
     };
     let name = unique("recreated");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
     let names = [name.clone()];
     mine.list_secrets().expect("list");
     assert_eq!(mine.changed().expect("check"), Some(false));
@@ -523,7 +483,7 @@ fn values_are_read_afresh_not_kept() {
         return;
     };
     let name = unique("in-place");
-    let _cleanup = Cleanup(vec![name.clone()]);
+    let _cleanup = cleanup(vec![name.clone()]);
     other
         .write_secret(&name, &Secret::from("first"))
         .expect("write");
@@ -547,27 +507,7 @@ fn own_writes_are_no_change_but_do_not_hide_another_handles() {
     let (Some(mut mine), Some(mut other)) = (default_vault(), default_vault()) else {
         return;
     };
-    let (own, others) = (unique("own"), unique("others"));
-    let _cleanup = Cleanup(vec![own.clone(), others.clone()]);
-    mine.list_secrets().expect("list");
-
-    mine.write_secret(&own, &Secret::from("1")).expect("write");
-    assert_eq!(mine.changed().expect("check"), Some(false), "own write");
-    mine.write_secret(&own, &Secret::from("2"))
-        .expect("rewrite");
-    assert_eq!(mine.changed().expect("check"), Some(false), "own rewrite");
-    mine.remove_secret(&own).expect("remove");
-    assert_eq!(mine.changed().expect("check"), Some(false), "own removal");
-
-    other
-        .write_secret(&others, &Secret::from("x"))
-        .expect("write");
-    mine.write_secret(&own, &Secret::from("3")).expect("write");
-    assert_eq!(
-        mine.changed().expect("check"),
-        Some(true),
-        "the other handle's item, added before this handle's write"
-    );
+    own_writes_hide_no_other_change(&mut mine, &mut other, open_quietly);
 }
 
 #[test]
@@ -653,43 +593,9 @@ fn a_store_sees_a_profile_another_handle_removed_and_created_again() {
     let _collection = CollectionCleanup(label.clone());
     let dir = tempfile::tempdir().expect("a folder");
     let settings = store_settings(&dir.path().join("posh-ibwapi.json"), &label);
-    let mut mine = open_store(&settings);
-    let mut other = open_store(&settings);
-    let host = |store: &ibwapi_config::Store| {
-        let lab = store
-            .get(Some("lab"))
-            .expect("get")
-            .map(|lab| lab.wapi_host.clone());
-        lab.flatten()
-    };
+    let (mut mine, mut other) = (open_store(&settings), open_store(&settings));
 
-    mine.set(lab_with_host("first.example.test")).expect("set");
-    assert!(other.refresh());
-    other.remove(Some("lab")).expect("remove");
-    other
-        .set(lab_with_host("second.example.test"))
-        .expect("set again");
-
-    assert!(mine.refresh(), "a new item in place of the old one");
-    assert_eq!(host(&mine).as_deref(), Some("second.example.test"));
-    assert!(!mine.refresh());
-
-    other.remove(Some("lab")).expect("remove");
-    assert!(mine.refresh(), "a removed item");
-    assert_eq!(host(&mine), None);
-}
-
-/// A profile value that is not current, for seeding many profiles.
-const PLAIN_PROFILE: &str = concat!(
-    r#"{"WAPIHost":"gm.example.com","WAPIVersion":"2.12","#,
-    r#""Credential":{"Username":"admin","Password":"pw"},"#,
-    r#""SkipCertificateCheck":false,"NoSession":false,"Current":false}"#
-);
-
-/// The profile count of the timing test: `IBWAPI_TIMING_COUNT`, else 1,000.
-fn timing_count() -> usize {
-    let count = std::env::var("IBWAPI_TIMING_COUNT").ok();
-    count.and_then(|c| c.parse().ok()).unwrap_or(1000)
+    store_sees_removal_and_recreation(&mut mine, &mut other);
 }
 
 /// Prints how long opening a store of many profiles and its change check
