@@ -117,6 +117,9 @@ pub struct KeyutilsVault {
     /// The serial ids of our keys, as last listed or written; `None` before
     /// the first listing.
     seen: Option<HashSet<i32>>,
+    /// `@u`'s links at the last check that found no change: when they are
+    /// the same at the next check, one read of `@u` answers it.
+    unchanged_links: Option<Vec<i32>>,
 }
 
 impl KeyutilsVault {
@@ -144,6 +147,7 @@ impl KeyutilsVault {
             ring,
             keys: KeyCache::default(),
             seen: None,
+            unchanged_links: None,
         })
     }
 
@@ -151,9 +155,15 @@ impl KeyutilsVault {
     /// ids of our keys.
     fn our_keys(&mut self, action: &str) -> Result<HashSet<i32>, Error> {
         let linked = linked_ids().map_err(|e| access(action, e))?;
-        self.keys.retain(&linked);
+        Ok(self.ours_among(&linked))
+    }
 
-        for &id in &linked {
+    /// Our keys among the keys `linked` in `@u`, describing only the keys
+    /// not described yet.
+    fn ours_among(&mut self, linked: &[i32]) -> HashSet<i32> {
+        self.keys.retain(linked);
+
+        for &id in linked {
             if self.keys.knows(id) {
                 continue;
             }
@@ -163,10 +173,11 @@ impl KeyutilsVault {
                 self.keys.insert(id, name_in_description(&text));
             }
         }
-        Ok(linked
-            .into_iter()
+        linked
+            .iter()
+            .copied()
             .filter(|&id| self.keys.name_of(id).is_some())
-            .collect())
+            .collect()
     }
 
     /// The key of the secret `name`: the one listed, when its description
@@ -285,9 +296,18 @@ impl SecretVault for KeyutilsVault {
 
     fn changed(&mut self) -> Result<Option<bool>, Error> {
         log::debug!("vault {VAULT_NAME}: check for changes");
-        let ours = self.our_keys("list the secrets")?;
+        let linked = linked_ids().map_err(|e| access("list the secrets", e))?;
+        if self.unchanged_links.as_ref() == Some(&linked) {
+            // The same keys, linked in the same order, as at the last check
+            // that found nothing: a key's own value may differ (the
+            // documented limit), its set of keys cannot.
+            return Ok(Some(false));
+        }
 
-        Ok(Some(self.seen.as_ref() != Some(&ours)))
+        let ours = self.ours_among(&linked);
+        let changed = self.seen.as_ref() != Some(&ours);
+        self.unchanged_links = (!changed).then_some(linked);
+        Ok(Some(changed))
     }
 
     fn read_secret(&mut self, name: &str) -> Result<Option<Secret>, Error> {
