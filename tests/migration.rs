@@ -8,7 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use common::host::MemoryHost;
-use common::{capture_logs, new_profile, ConfigDir};
+use common::{capture_logs, new_profile, open_with, ConfigDir};
 use ibwapi_config::collation::DefaultCollation;
 use ibwapi_config::profile::Profile;
 use ibwapi_config::settings::Settings;
@@ -19,35 +19,19 @@ use pretty_assertions::assert_eq;
 
 const VAULT_PASS: &str = "migration vault pass";
 
-fn settings(config: &ConfigDir, pairs: &[(&str, &str)]) -> Settings {
-    let path = config.path.to_str().unwrap();
-    Settings::from_pairs(
-        [("config_path", Some(path))]
-            .into_iter()
-            .chain(pairs.iter().map(|(n, v)| (*n, Some(*v)))),
-    )
-}
-
 fn file_vault(config: &ConfigDir) -> Settings {
-    settings(
-        config,
-        &[
-            ("IBWAPI_VAULT_NAME", "[file]"),
-            ("IBWAPI_VAULT_PASS", VAULT_PASS),
-        ],
-    )
+    config.settings_with(&[
+        ("IBWAPI_VAULT_NAME", "[file]"),
+        ("IBWAPI_VAULT_PASS", VAULT_PASS),
+    ])
 }
 
 fn vault_path(config: &ConfigDir) -> PathBuf {
     config.dir.path().join("posh-ibwapi.vault")
 }
 
-fn open(settings: &Settings) -> Store {
-    Store::open(settings, Box::new(DefaultCollation)).unwrap()
-}
-
 fn open_host(config: &ConfigDir, host: &MemoryHost) -> Store {
-    let settings = settings(config, &[("IBWAPI_VAULT_NAME", "MyVault")]);
+    let settings = config.settings_with(&[("IBWAPI_VAULT_NAME", "MyVault")]);
     Store::open_with_host(&settings, Box::new(DefaultCollation), Some(host.boxed())).unwrap()
 }
 
@@ -115,7 +99,7 @@ fn file_to_vault_and_back_keeps_every_field_and_the_current_profile() {
         let config = ConfigDir::with_fixture(fixture);
         let original = fs::read(&config.path).unwrap();
         let before = snapshot(&mut config.open());
-        let mut store = open(&file_vault(&config));
+        let mut store = open_with(&file_vault(&config));
         assert_eq!(store.kind(), StoreKind::Vault);
 
         let there = store.migrate(&moving(StoreKind::Vault)).unwrap();
@@ -130,7 +114,7 @@ fn file_to_vault_and_back_keeps_every_field_and_the_current_profile() {
             "{fixture}: all moved, so the file is deleted"
         );
         assert_eq!(
-            snapshot(&mut open(&file_vault(&config))),
+            snapshot(&mut open_with(&file_vault(&config))),
             before,
             "{fixture}"
         );
@@ -155,7 +139,7 @@ fn file_to_vault_and_back_keeps_every_field_and_the_current_profile() {
 #[test]
 fn a_dry_run_changes_nothing_in_either_store() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
-    let mut session = open(&file_vault(&config));
+    let mut session = open_with(&file_vault(&config));
     session.set(new_profile("vaulted")).unwrap();
     let (file_before, vault_before) = (bytes(&config.path), bytes(&vault_path(&config)));
     let session_before = snapshot(&mut session);
@@ -182,7 +166,7 @@ fn a_dry_run_changes_nothing_in_either_store() {
 #[test]
 fn a_different_profile_of_the_same_name_is_a_conflict_unless_overwrite() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
-    let mut session = open(&file_vault(&config));
+    let mut session = open_with(&file_vault(&config));
     let mut lab = new_profile("LAB");
     lab.wapi_host = Some("other.example.test".into());
     session.set(lab).unwrap();
@@ -218,7 +202,7 @@ fn a_different_profile_of_the_same_name_is_a_conflict_unless_overwrite() {
 #[test]
 fn an_identical_profile_of_the_same_name_is_no_conflict() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
-    let mut session = open(&file_vault(&config));
+    let mut session = open_with(&file_vault(&config));
     session
         .migrate(&named(StoreKind::Vault, &["prod"]))
         .unwrap();
@@ -239,7 +223,7 @@ fn an_identical_profile_of_the_same_name_is_no_conflict() {
 #[test]
 fn move_removes_from_the_source_and_its_current_profile_moves_on() {
     let config = ConfigDir::empty();
-    let mut session = open(&file_vault(&config));
+    let mut session = open_with(&file_vault(&config));
     for name in ["a", "c", "b"] {
         session.set(new_profile(name)).unwrap();
     }
@@ -280,7 +264,7 @@ fn move_removes_from_the_source_and_its_current_profile_moves_on() {
 fn a_copy_leaves_the_source_as_it_was() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
     let file_before = bytes(&config.path);
-    let mut session = open(&file_vault(&config));
+    let mut session = open_with(&file_vault(&config));
 
     session.migrate(&to(StoreKind::Vault)).unwrap();
 
@@ -291,7 +275,7 @@ fn a_copy_leaves_the_source_as_it_was() {
 #[test]
 fn refusals_come_before_any_change() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
-    let mut session = open(&file_vault(&config));
+    let mut session = open_with(&file_vault(&config));
 
     let missing = session.migrate(&named(StoreKind::Vault, &["lab", "nope"]));
     let blank = session.migrate(&named(StoreKind::Vault, &[" "]));
@@ -316,18 +300,15 @@ fn refusals_come_before_any_change() {
 #[test]
 fn the_environment_profile_and_a_missing_vault_are_refused() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
-    let env = settings(
-        &config,
-        &[
-            ("IBWAPI_HOST", "gm.example.test"),
-            ("IBWAPI_VERSION", "2.12"),
-            ("IBWAPI_USERNAME", "admin"),
-            ("IBWAPI_PASSWORD", "pw"),
-            ("IBWAPI_VAULT_NAME", "[file]"),
-        ],
-    );
+    let env = config.settings_with(&[
+        ("IBWAPI_HOST", "gm.example.test"),
+        ("IBWAPI_VERSION", "2.12"),
+        ("IBWAPI_USERNAME", "admin"),
+        ("IBWAPI_PASSWORD", "pw"),
+        ("IBWAPI_VAULT_NAME", "[file]"),
+    ]);
 
-    let read_only = open(&env).migrate(&to(StoreKind::Vault)).unwrap_err();
+    let read_only = open_with(&env).migrate(&to(StoreKind::Vault)).unwrap_err();
     let no_vault = config.open().migrate(&to(StoreKind::Vault)).unwrap_err();
 
     assert!(matches!(read_only, Error::ReadOnlyStore), "{read_only:?}");
@@ -338,7 +319,8 @@ fn the_environment_profile_and_a_missing_vault_are_refused() {
 #[test]
 fn a_vault_that_cannot_be_set_up_is_unavailable_with_the_reason() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
-    let (store, _) = capture_logs(|| open(&settings(&config, &[("IBWAPI_VAULT_NAME", "[file]")])));
+    let (store, _) =
+        capture_logs(|| open_with(&config.settings_with(&[("IBWAPI_VAULT_NAME", "[file]")])));
     let mut store = store;
     assert_eq!(
         store.kind(),
@@ -458,7 +440,7 @@ fn a_failing_source_removal_undoes_the_copy() {
 #[test]
 fn a_credential_this_platform_cannot_read_cannot_go_to_a_vault() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps51-windows.json");
-    let (store, _) = capture_logs(|| open(&file_vault(&config)));
+    let (store, _) = capture_logs(|| open_with(&file_vault(&config)));
     let mut session = store;
 
     let error = session

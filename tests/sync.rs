@@ -10,7 +10,7 @@ mod common;
 use std::fs;
 
 use common::host::MemoryHost;
-use common::{at_level, capture_logs, edit, names, new_profile, ConfigDir};
+use common::{at_level, capture_logs, edit, names, new_profile, open_with, ConfigDir};
 use ibwapi_config::collation::DefaultCollation;
 use ibwapi_config::profiles::ProfileEdit;
 use ibwapi_config::settings::Settings;
@@ -20,19 +20,6 @@ use log::Level;
 use pretty_assertions::assert_eq;
 
 const VAULT_PASS: &str = "sync vault pass";
-
-fn settings(config: &ConfigDir, pairs: &[(&str, &str)]) -> Settings {
-    let path = config.path.to_str().unwrap();
-    Settings::from_pairs(
-        [("config_path", Some(path))]
-            .into_iter()
-            .chain(pairs.iter().map(|(n, v)| (*n, Some(*v)))),
-    )
-}
-
-fn open(settings: &Settings) -> Store {
-    Store::open(settings, Box::new(DefaultCollation)).unwrap()
-}
 
 fn open_host(settings: &Settings, host: &MemoryHost) -> Store {
     let store =
@@ -119,7 +106,7 @@ fn a_reload_warns_about_a_damaged_file_as_an_import_does() {
 fn sync_off_makes_refresh_a_no_op_but_saves_still_merge() {
     let config = ConfigDir::with_fixture("posh-ibwapi.ps7-linux.json");
     for (index, off) in ["off", "OFF", " Off "].into_iter().enumerate() {
-        let mut mine = open(&settings(&config, &[("IBWAPI_CONFIG_SYNC", off)]));
+        let mut mine = open_with(&config.settings_with(&[("IBWAPI_CONFIG_SYNC", off)]));
         let mut other = config.open();
         let name = format!("other-{index}");
         other.set(new_profile(&name)).unwrap();
@@ -133,7 +120,7 @@ fn sync_off_makes_refresh_a_no_op_but_saves_still_merge() {
         assert!(config.open().get(Some(&name)).unwrap().is_some());
     }
 
-    let mut on = open(&settings(&config, &[("IBWAPI_CONFIG_SYNC", "on")]));
+    let mut on = open_with(&config.settings_with(&[("IBWAPI_CONFIG_SYNC", "on")]));
     config.open().set(new_profile("seen")).unwrap();
     assert!(on.refresh());
 }
@@ -239,15 +226,15 @@ fn vault_file_settings(config: &ConfigDir, extra: &[(&str, &str)]) -> Settings {
         ("IBWAPI_VAULT_PASS", VAULT_PASS),
     ];
     pairs.extend_from_slice(extra);
-    settings(config, &pairs)
+    config.settings_with(&pairs)
 }
 
 #[test]
 fn the_vault_file_follows_another_handle_and_merges_saves() {
     let config = ConfigDir::empty();
     let settings = vault_file_settings(&config, &[]);
-    let mut mine = open(&settings);
-    let mut other = open(&settings);
+    let mut mine = open_with(&settings);
+    let mut other = open_with(&settings);
     assert_eq!(mine.kind(), StoreKind::Vault);
 
     mine.set(new_profile("a")).unwrap();
@@ -259,7 +246,7 @@ fn the_vault_file_follows_another_handle_and_merges_saves() {
     other.remove(Some("a")).unwrap();
     mine.set(new_profile("c")).unwrap();
     assert_eq!(names(&mut mine), ["b", "c"]);
-    let mut reopened = open(&settings);
+    let mut reopened = open_with(&settings);
     assert_eq!(names(&mut reopened), ["b", "c"]);
     assert_eq!(current(&reopened).as_deref(), Some("c"));
 }
@@ -267,11 +254,11 @@ fn the_vault_file_follows_another_handle_and_merges_saves() {
 #[test]
 fn the_vault_file_with_sync_off_refreshes_nothing() {
     let config = ConfigDir::empty();
-    let mut mine = open(&vault_file_settings(
+    let mut mine = open_with(&vault_file_settings(
         &config,
         &[("IBWAPI_CONFIG_SYNC", "off")],
     ));
-    let mut other = open(&vault_file_settings(&config, &[]));
+    let mut other = open_with(&vault_file_settings(&config, &[]));
 
     other.set(new_profile("b")).unwrap();
 
@@ -287,9 +274,9 @@ fn a_vault_file_open_to_others_is_made_private_with_an_info_record() {
     let config = ConfigDir::empty();
     let settings = vault_file_settings(&config, &[]);
     let path = config.dir.path().join("posh-ibwapi.vault");
-    open(&settings).set(new_profile("a")).unwrap();
+    open_with(&settings).set(new_profile("a")).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).unwrap();
-    let mut store = open(&settings);
+    let mut store = open_with(&settings);
 
     let (result, records) = capture_logs(|| store.set(new_profile("b")));
 
@@ -307,7 +294,7 @@ fn a_vault_file_open_to_others_is_made_private_with_an_info_record() {
 fn a_host_vault_refresh_is_one_listing_when_nothing_changed() {
     let config = ConfigDir::empty();
     let host = MemoryHost::default();
-    let settings = settings(&config, &[("IBWAPI_VAULT_NAME", "MyVault")]);
+    let settings = config.settings_with(&[("IBWAPI_VAULT_NAME", "MyVault")]);
     let mut store = open_host(&settings, &host);
     store.set(new_profile("a")).unwrap();
     host.take_ops();
@@ -334,7 +321,7 @@ fn a_host_vault_refresh_is_one_listing_when_nothing_changed() {
 fn a_host_vault_sees_a_value_edit_only_when_the_names_change() {
     let config = ConfigDir::empty();
     let host = MemoryHost::default();
-    let settings = settings(&config, &[("IBWAPI_VAULT_NAME", "MyVault")]);
+    let settings = config.settings_with(&[("IBWAPI_VAULT_NAME", "MyVault")]);
     let mut store = open_host(&settings, &host);
     store.set(new_profile("a")).unwrap();
     let edited = host
@@ -359,7 +346,7 @@ fn a_host_vault_sees_a_value_edit_only_when_the_names_change() {
 fn a_host_vault_save_acts_on_the_current_listing() {
     let config = ConfigDir::empty();
     let host = MemoryHost::default();
-    let settings = settings(&config, &[("IBWAPI_VAULT_NAME", "MyVault")]);
+    let settings = config.settings_with(&[("IBWAPI_VAULT_NAME", "MyVault")]);
     let mut mine = open_host(&settings, &host);
     let mut other = open_host(&settings, &host);
 
@@ -378,7 +365,7 @@ fn a_host_vault_save_acts_on_the_current_listing() {
 fn a_failing_host_listing_warns_and_keeps_the_profiles() {
     let config = ConfigDir::empty();
     let host = MemoryHost::default();
-    let settings = settings(&config, &[("IBWAPI_VAULT_NAME", "MyVault")]);
+    let settings = config.settings_with(&[("IBWAPI_VAULT_NAME", "MyVault")]);
     let mut store = open_host(&settings, &host);
     store.set(new_profile("a")).unwrap();
     host.fail(HostOp::List, "poshibwapi-*", 0);
@@ -403,7 +390,7 @@ fn the_environment_profile_never_reloads() {
         ("IBWAPI_USERNAME", "admin"),
         ("IBWAPI_PASSWORD", "pw"),
     ];
-    let mut store = open(&settings(&config, &pairs));
+    let mut store = open_with(&config.settings_with(&pairs));
     fs::remove_file(&config.path).unwrap();
 
     assert!(!store.refresh());

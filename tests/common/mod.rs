@@ -45,8 +45,17 @@ impl ConfigDir {
     }
 
     pub fn settings(&self) -> Settings {
+        self.settings_with(&[])
+    }
+
+    /// The settings of this file, with the `IBWAPI_*` values `pairs`.
+    pub fn settings_with(&self, pairs: &[(&str, &str)]) -> Settings {
         let path = self.path.to_str().expect("a UTF-8 temporary path");
-        Settings::from_pairs([("config_path", Some(path))])
+        Settings::from_pairs(
+            [("config_path", Some(path))]
+                .into_iter()
+                .chain(pairs.iter().map(|(n, v)| (*n, Some(*v)))),
+        )
     }
 
     pub fn open(&self) -> Store {
