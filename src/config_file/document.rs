@@ -625,25 +625,24 @@ fn check_member_names(members: &Map<String, Value>) -> Result<(), String> {
 /// objects' properties ignore case), so 4.x could not read such a file; a
 /// repeat in the same spelling replaces the earlier value instead.
 #[derive(Default)]
-struct MemberNames(Vec<String>);
+struct MemberNames(Vec<(String, String)>);
 
 impl MemberNames {
     fn add<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
+        // Each name is folded once, as it is added: this runs for every
+        // member of every profile at import.
         let folded = fold_name(key);
-        if let Some(other) = self
-            .0
-            .iter()
-            .find(|seen| **seen != key && fold_name(seen) == folded)
-        {
-            return Err(E::custom(format!(
+        match self.0.iter().find(|(_, seen)| *seen == folded) {
+            Some((other, _)) if other != key => Err(E::custom(format!(
                 "the member names '{other}' and '{key}' differ only in letter case, which \
                  PowerShell's ConvertFrom-Json (and so Posh-IBWAPI 4.x) refuses"
-            )));
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                self.0.push((key.to_owned(), folded));
+                Ok(())
+            }
         }
-        if !self.0.iter().any(|seen| seen == key) {
-            self.0.push(key.to_owned());
-        }
-        Ok(())
     }
 }
 
